@@ -1,0 +1,115 @@
+"""The bookstore API as a typical synchronous Flask app: Flask 3.1, SQLAlchemy 2, Waitress.
+
+Build it with :func:`create_app`; serve it with ``python -m legacy_flask serve``. The HTTP
+contract it serves is ``docs/bookstore-api.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.routing import BaseConverter, ValidationError
+
+from legacy_flask import auth, books, covers, errors, export, health, inventory, reviews
+from legacy_flask.db import create_tables
+from legacy_flask.extensions import ENGINE, engine, init_database, init_limiter
+from legacy_flask.schemas import MAX_ID
+from legacy_flask.settings import (
+    MAX_COVER_BYTES,
+    MAX_JSON_BYTES,
+    MULTIPART_OVERHEAD_BYTES,
+    load_settings,
+)
+
+__all__ = ["close_app", "create_app"]
+
+
+class IdConverter(BaseConverter):
+    """A positive 64-bit id in a path; anything else (``0``, ``-1``, ``abc``) does not route (404)."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(value)
+
+
+def _limit_body_size() -> None:
+    # Werkzeug enforces request.max_content_length while reading the body, chunked bodies
+    # included (413): covers may be 5 MiB plus their multipart framing, JSON bodies 1 MiB.
+    if request.endpoint == "covers.put_cover":
+        request.max_content_length = MAX_COVER_BYTES + MULTIPART_OVERHEAD_BYTES
+    else:
+        request.max_content_length = MAX_JSON_BYTES
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the bookstore app.
+
+    Args:
+        config: overrides of :class:`legacy_flask.settings.Settings` fields in lower case
+            (``{"database_url": "sqlite:///x.db"}``) and Flask config keys in upper case
+            (``{"TESTING": True}``); everything else comes from ``BOOKSTORE_*`` variables.
+
+    Returns:
+        The app, with its tables created and the start-up admin (``BOOKSTORE_ADMIN_USERNAME``
+        and ``BOOKSTORE_ADMIN_PASSWORD``) in place.
+
+    Raises:
+        legacy_flask.settings.SettingsError: a setting has a value that cannot be used.
+        sqlalchemy.exc.OperationalError: the database cannot be reached at start-up.
+    """
+    config = dict(config or {})
+    settings = load_settings(config)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        MAX_FORM_MEMORY_SIZE=MAX_JSON_BYTES,
+        BOOKSTORE=settings,
+    )
+    app.config.update({key: value for key, value in config.items() if key.isupper()})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.strict_slashes = False
+
+    init_database(app, settings.database_url)
+    inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
+    limiter = init_limiter(app)
+    errors.register_error_handlers(app)
+    app.before_request(_limit_body_size)
+    for blueprint in (health.bp, auth.bp, export.bp, books.bp, reviews.bp, covers.bp, inventory.bp):
+        app.register_blueprint(blueprint)
+    # The limiter belongs to this app (not to the module), so it wraps the registered view:
+    # only failed logins count, and the 11th within the window gets 429.
+    login_view: Any = app.view_functions["auth.login"]
+    app.view_functions["auth.login"] = limiter.limit(
+        f"{settings.login_limit} per {settings.login_window} seconds",
+        deduct_when=lambda response: response.status_code == 401,
+        error_message="too many failed logins from this address; try again later",
+    )(login_view)
+
+    with app.app_context():
+        create_tables(engine())
+        if settings.admin_username and settings.admin_password:
+            auth.ensure_admin(settings.admin_username, settings.admin_password)
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Release what :func:`create_app` opened: database connections and the inventory client."""
+    engine_: Any = app.extensions.get(ENGINE)
+    if engine_ is not None:
+        engine_.dispose()
+    client: Any = app.extensions.get(inventory.CLIENT)
+    if client is not None:
+        client.close()

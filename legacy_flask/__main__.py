@@ -1,0 +1,3 @@
+from legacy_flask.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""``/auth``: register, log in and out with a signed session cookie, and who am I."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Blueprint, Response, current_app, g, jsonify, session
+from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from legacy_flask import store
+from legacy_flask.extensions import db_session
+from legacy_flask.models import User
+from legacy_flask.responses import no_content
+from legacy_flask.schemas import Credentials, LoginIn
+from legacy_flask.validation import json_body
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Checked when the username is unknown, so that both failures take as long (no user probing).
+_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+
+def hash_password(password: str) -> str:
+    """Return a salted hash of ``password`` (werkzeug.security, method from the settings)."""
+    method: str = current_app.config["BOOKSTORE"].password_hash_method
+    return generate_password_hash(password, method=method)
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """Return ``{"username", "is_admin"}``."""
+    return {"username": user.username, "is_admin": user.is_admin}
+
+
+def current_user() -> User | None:
+    """Return the logged-in user of this request, or ``None``."""
+    if "user" not in g:
+        user_id = session.get("user_id")
+        g.user = store.get_user(db_session(), user_id) if isinstance(user_id, int) else None
+    user: User | None = g.user
+    return user
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Answer 401 unless the request has a valid session."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if current_user() is None:
+            raise Unauthorized("log in first: POST /auth/login")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Answer 401 without a session and 403 to a logged-in user who is not an admin."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        user = current_user()
+        if user is None:
+            raise Unauthorized("log in first: POST /auth/login")
+        if not user.is_admin:
+            raise Forbidden("only an admin may do this")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.post("/register")
+def register() -> tuple[Response, int]:
+    credentials = json_body(Credentials)
+    user = store.create_user(
+        db_session(), credentials.username, hash_password(credentials.password), is_admin=False
+    )
+    db_session().commit()
+    return jsonify(user_json(user)), 201
+
+
+@bp.post("/login")
+def login() -> Response:
+    credentials = json_body(LoginIn)
+    user = store.find_user(db_session(), credentials.username)
+    stored_hash = user.password_hash if user is not None else _DUMMY_HASH
+    if not check_password_hash(stored_hash, credentials.password) or user is None:
+        raise Unauthorized("unknown username or wrong password")
+    session.clear()
+    session["user_id"] = user.id
+    return no_content()
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return no_content()
+
+
+@bp.get("/me")
+@login_required
+def me() -> Response:
+    user = current_user()
+    assert user is not None  # login_required
+    return jsonify(user_json(user))
+
+
+def ensure_admin(username: str, password: str) -> User:
+    """Create admin ``username`` unless that user exists; an existing user is made admin."""
+    session_ = db_session()
+    user = store.find_user(session_, username)
+    if user is None:
+        user = store.create_user(session_, username.lower(), hash_password(password), is_admin=True)
+    elif not user.is_admin:
+        user.is_admin = True
+    session_.commit()
+    return user

@@ -1,0 +1,55 @@
+"""``/books/{id}/cover``: upload a PNG or JPEG cover and fetch it with an ETag."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+
+from legacy_flask import store
+from legacy_flask.auth import login_required
+from legacy_flask.extensions import db_session
+from legacy_flask.responses import no_content, not_modified
+from legacy_flask.settings import MAX_COVER_BYTES
+
+bp = Blueprint("covers", __name__, url_prefix="/books/<id:book_id>/cover")
+
+#: Leading bytes ("magic numbers") of the accepted image formats; the client's Content-Type
+#: is not trusted.
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def sniff_image(data: bytes) -> str | None:
+    """Return ``image/png`` or ``image/jpeg`` from the first bytes of ``data``, else ``None``."""
+    for signature, media_type in _SIGNATURES:
+        if data.startswith(signature):
+            return media_type
+    return None
+
+
+@bp.put("")
+@login_required
+def put_cover(book_id: int) -> Response:
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("upload the cover as multipart/form-data, field 'file'")
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("the form has no 'file' field")
+    data = upload.stream.read(MAX_COVER_BYTES + 1)
+    if len(data) > MAX_COVER_BYTES:
+        raise RequestEntityTooLarge(f"a cover may have at most {MAX_COVER_BYTES} bytes")
+    media_type = sniff_image(data)
+    if media_type is None:
+        raise UnsupportedMediaType("the cover must be a PNG or JPEG image")
+    store.set_cover(db_session(), book_id, media_type, data)
+    db_session().commit()
+    return no_content()
+
+
+@bp.get("")
+def get_cover(book_id: int) -> Response:
+    cover = store.get_cover(db_session(), book_id)
+    if request.if_none_match.contains_weak(cover.sha256):
+        return not_modified(cover.sha256)
+    response = Response(cover.data, mimetype=cover.media_type)
+    response.set_etag(cover.sha256)
+    return response

@@ -1,0 +1,41 @@
+"""``GET /health``, and the errors every route shares: unknown routes, 405, bad ids."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.contract.helpers import assert_problem, create_book
+
+
+def test_health_reports_the_database(api: httpx.Client) -> None:
+    response = api.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_unknown_route_is_a_problem_document(api: httpx.Client) -> None:
+    assert_problem(api.get("/no/such/route"), 404)
+
+
+def test_unsupported_method_is_405_with_allow(api: httpx.Client) -> None:
+    body = assert_problem(response := api.post("/health"), 405)
+    allowed = {method.strip() for method in response.headers["Allow"].split(",")}
+    assert "GET" in allowed and "POST" not in allowed
+    assert body["title"] == "Method Not Allowed"
+
+
+def test_delete_on_the_collection_is_405(api: httpx.Client) -> None:
+    response = api.delete("/books")
+    assert_problem(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("book_id", ["0", "-1", "abc", "1.5", "1e3", "%20", "99999999999999999999"])
+def test_non_positive_integer_ids_are_404(
+    api: httpx.Client, user: httpx.Client, book_id: str
+) -> None:
+    create_book(user)
+    assert_problem(api.get(f"/books/{book_id}"), 404)
+    assert_problem(api.get(f"/books/{book_id}/reviews"), 404)
+    assert_problem(api.get(f"/books/{book_id}/cover"), 404)

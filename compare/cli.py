@@ -1,0 +1,123 @@
+"""The ``python -m compare`` command line.
+
+Each subcommand is one ``_add_<name>`` function that declares its flags and sets ``run``, a
+function from the parsed flags to an exit status. Adding a subcommand means writing one such
+function and listing it in ``_COMMANDS``.
+
+Exit status: 0 success, 1 the command failed, 2 a usage error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Final
+from typing import NoReturn
+from typing import TypeAlias
+
+from compare import inventory
+
+_PROG: Final = "python -m compare"
+
+
+class _UsageError(Exception):
+    """A bad command line; ``str()`` is the one-line message to print."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the usage block and exits on its own; raising instead lets ``main``
+    # print one line and return 2, also when called from tests.
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: error: {message} (see --help)")
+
+
+_Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _latency_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= inventory.MAX_LATENCY_MS:
+        raise argparse.ArgumentTypeError(
+            f"must be between 0 and {inventory.MAX_LATENCY_MS:g} ms, got {text!r}"
+        )
+    return value
+
+
+def _add_inventory(commands: _Commands) -> None:
+    parser = commands.add_parser(
+        "inventory",
+        help="serve the inventory stand-in until Ctrl-C or SIGTERM",
+        description="Serve GET /stock/{isbn} after a fixed latency, with switchable failures.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8081,
+        help="TCP port, 0 for any free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=_latency_ms,
+        default=50.0,
+        metavar="MS",
+        help="delay before each /stock answer, in milliseconds (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--fail",
+        choices=inventory.FAIL_MODES,
+        default="none",
+        help="how /stock misbehaves (default: %(default)s)",
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        return inventory.serve(
+            host=args.host, port=args.port, latency_ms=args.latency_ms, fail=args.fail
+        )
+
+    parser.set_defaults(run=run)
+
+
+_COMMANDS: Final[tuple[Callable[[_Commands], None], ...]] = (_add_inventory,)
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog=_PROG, description="Run and compare the Flask and Quart bookstores.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add in _COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the chosen subcommand, return its status.
+
+    A bad command line prints one line on stderr and returns 2. ``--help`` exits with
+    ``SystemExit(0)``, as argparse does.
+    """
+    try:
+        args = _build_parser().parse_args(argv)
+    except _UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,205 @@
+"""The whole-run pass: which functions become async, and which run on the loop.
+
+Input is every file's :class:`~migrate.checker.model.FileResult`. The pass
+
+1. collects the roots that must become ``async def`` (QM301–QM304, QM306),
+2. spreads async-ness to every caller, transitively (QM305), and asks for
+   ``await`` at each call of a function that becomes async (QM307),
+3. marks as *on the event loop* every ``async def``, every function that becomes
+   async, and every sync function they call (transitively, through the same
+   call graph), and reports the blocking calls found in those (QM4xx).
+
+How far calls are followed is described in
+:data:`migrate.checker.catalog.asyncfuncs.PROPAGATION`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+from migrate.checker import blocking
+from migrate.checker import rules
+from migrate.checker.model import CallSite
+from migrate.checker.model import FileResult
+from migrate.checker.model import Finding
+from migrate.checker.model import FuncSummary
+from migrate.checker.model import Span
+
+
+class _Graph:
+    def __init__(self, results: Sequence[FileResult]) -> None:
+        self.funcs: dict[str, FuncSummary] = {}
+        self.exports: dict[str, dict[str, str]] = {}
+        self.module_tags: dict[str, str] = {}
+        for result in results:
+            self.exports[result.module] = result.exports
+            for name, tag in result.module_tags.items():
+                self.module_tags[f"{result.module}.{name}"] = tag
+            for func in result.functions:
+                self.funcs.setdefault(func.qualname, func)
+
+    def lookup(self, name: str | None) -> str | None:
+        # Follow package re-exports: ``pkg.get_db`` → ``pkg.db.get_db``.
+        for _ in range(8):
+            if name is None or name in self.funcs:
+                return name
+            module, _, attr = name.rpartition(".")
+            name = self.exports.get(module, {}).get(attr)
+        return None
+
+    def tag(self, key: str, depth: int = 0) -> str | None:
+        """Resolve a pending tag (``call:q`` or ``var:q``) to a rule code."""
+        kind, _, name = key.partition(":")
+        if depth > 8:
+            return None
+        if kind == "var":
+            for _ in range(8):
+                if name in self.module_tags:
+                    return self._settle(self.module_tags[name], depth)
+                module, _, attr = name.rpartition(".")
+                nxt = self.exports.get(module, {}).get(attr)
+                if nxt is None:
+                    return None
+                name = nxt
+            return None
+        target = self.lookup(name)
+        returns = self.funcs[target].returns_tag if target else None
+        return self._settle(returns, depth) if returns else None
+
+    def _settle(self, tag: str, depth: int) -> str | None:
+        if tag.startswith(("call:", "var:")):
+            return self.tag(tag, depth + 1)
+        return tag if tag.startswith("QM4") else None
+
+
+def _finding(path: str, span: Span, code: str, **fields: str) -> Finding:
+    message = rules.get(code).format(**fields)
+    return Finding(path, span.line, span.col, code, message, span.end_line, span.end_col)
+
+
+def _roots(graph: _Graph, results: Sequence[FileResult]) -> dict[str, tuple[str, dict[str, str]]]:
+    roots: dict[str, tuple[str, dict[str, str]]] = {}
+    for result in results:
+        for name, kind, code in result.registered:
+            target = graph.lookup(name)
+            if target and not graph.funcs[target].root:
+                graph.funcs[target].root, graph.funcs[target].root_code = kind, code
+    decorators = {graph.lookup(n) for r in results for n in r.view_decorators} - {None}
+    for func in graph.funcs.values():
+        if func.is_async or func.off_loop:
+            continue
+        parent = func.qualname.rpartition(".")[0]
+        if func.root_code:
+            roots[func.qualname] = (func.root_code, {"name": func.name})
+        elif func.param_calls and parent in decorators:
+            fields = {"name": func.name, "decorator": parent.rpartition(".")[2]}
+            roots[func.qualname] = ("QM304", fields)
+        elif func.awaits:
+            what, line = func.awaits[0]
+            fields = {"name": func.name, "what": f"`{what}`", "line": str(line)}
+            roots[func.qualname] = ("QM306", fields)
+    return roots
+
+
+def _spread(
+    graph: _Graph,
+    becomes: dict[str, tuple[str, dict[str, str]]],
+    callers: dict[str, list[FuncSummary]],
+    queue: deque[str],
+) -> None:
+    while queue:
+        callee = queue.popleft()
+        for caller in callers.get(callee, ()):
+            name = caller.qualname
+            if caller.is_async or caller.off_loop or name in becomes:
+                continue
+            becomes[name] = ("QM305", {"name": caller.name, "callee": callee.rpartition(".")[2]})
+            queue.append(name)
+
+
+def _on_loop(graph: _Graph, becomes: dict[str, tuple[str, dict[str, str]]]) -> set[str]:
+    # Test code does not serve requests: what only tests call stays off the loop.
+    on_loop = {
+        q
+        for q, f in graph.funcs.items()
+        if (f.is_async or q in becomes) and not f.off_loop and not f.in_test
+    }
+    queue = deque(on_loop)
+    while queue:
+        func = graph.funcs[queue.popleft()]
+        for site in func.calls:
+            target = graph.lookup(site.callee)
+            if target is None or target in on_loop:
+                continue
+            callee = graph.funcs[target]
+            # A generator's body runs when it is iterated (Quart iterates a sync
+            # generator in a thread), not when it is called.
+            if callee.is_generator or callee.off_loop or callee.is_async:
+                continue
+            on_loop.add(target)
+            queue.append(target)
+    return on_loop
+
+
+def _blocking_of(graph: _Graph, func: FuncSummary) -> list[Finding]:
+    out = list(func.blocking)
+    for pending in func.pending:
+        code = graph.tag(pending.callee)
+        if code is not None and blocking.reported(code, pending.text.rpartition(".")[2]):
+            fields = blocking.fields(code, pending.text)
+            out.append(_finding(func.path, pending.span, code, **fields))
+    return sorted(out)
+
+
+def propagate(results: Sequence[FileResult]) -> list[Finding]:
+    """Return the QM3xx and QM4xx findings that need the whole run; see the module doc."""
+    graph = _Graph(results)
+    becomes = _roots(graph, results)
+    callers: dict[str, list[FuncSummary]] = {}
+    for func in graph.funcs.values():
+        for site in func.calls:
+            target = graph.lookup(site.callee)
+            if target is not None and target != func.qualname:
+                callers.setdefault(target, []).append(func)
+    queue = deque(becomes)
+    blocked: dict[str, list[Finding]] = {}
+    while True:
+        _spread(graph, becomes, callers, queue)
+        on_loop = _on_loop(graph, becomes)
+        for name in on_loop - blocked.keys():
+            blocked[name] = _blocking_of(graph, graph.funcs[name])
+        # A sync function whose blocking call gets fixed gains an ``await``: it
+        # becomes async too, and so do its callers (until nothing changes).
+        new = [
+            q for q in on_loop if blocked[q] and q not in becomes and not graph.funcs[q].is_async
+        ]
+        if not new:
+            break
+        for name in sorted(new):
+            first = blocked[name][0]
+            call = blocking.call_text(first)
+            fields = {"name": graph.funcs[name].name, "call": call, "line": str(first.line)}
+            becomes[name] = ("QM309", fields)
+            queue.append(name)
+    findings = [
+        _finding(graph.funcs[q].path, graph.funcs[q].span, code, **fields)
+        for q, (code, fields) in becomes.items()
+    ]
+    findings += _unawaited(graph, becomes)
+    findings += [f for name in on_loop for f in blocked[name]]
+    return findings
+
+
+def _unawaited(graph: _Graph, becomes: dict[str, tuple[str, dict[str, str]]]) -> list[Finding]:
+    out = []
+    for func in graph.funcs.values():
+        if func.off_loop:
+            continue
+        sites: list[CallSite] = [
+            s for s in func.calls if not s.awaited and graph.lookup(s.callee) in becomes
+        ]
+        if func.qualname in becomes and becomes[func.qualname][0] == "QM304":
+            sites += [s for s in func.param_calls if not s.awaited]
+        out += [_finding(func.path, s.span, "QM307", callee=s.text) for s in sites]
+    return out

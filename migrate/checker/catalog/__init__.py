@@ -1,0 +1,1 @@
+"""The rule records of every family, one module per family (what is reported, not how)."""

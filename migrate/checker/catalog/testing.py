@@ -1,0 +1,113 @@
+"""Rule records of the testing family; detection is in :mod:`migrate.checker.testing`.
+
+QM6xx tests: the Flask test client used the Flask way.
+"""
+
+from __future__ import annotations
+
+from migrate.checker.rules import Rule
+
+CAT = "tests"
+
+
+S = "Quart src/quart/testing/client.py, docs/how_to_guides/testing.rst"
+
+
+RULES = (
+    Rule(
+        "QM601",
+        "sync-test-client",
+        CAT,
+        "A test-client request without `await`.",
+        "`{what}` is a coroutine in Quart's test client: write `await {what}(...)`",
+        "def test_index(client):\n    response = client.get('/')",
+        "async def test_index(client):\n    response = await client.get('/')",
+        "All request methods (`get`, `post`, ..., `open`) of `QuartClient` are async; "
+        "the test function becomes `async def` (QM306) and runs under pytest-asyncio.",
+        S,
+        0.5,
+        needs_async=True,
+    ),
+    Rule(
+        "QM602",
+        "sync-test-client-context",
+        CAT,
+        "`with client:` or `with client.session_transaction()`.",
+        "`{what}` is an async context manager in Quart: write `async with {what}`",
+        "with client.session_transaction() as session:\n    session['uid'] = 1",
+        "async with client.session_transaction() as session:\n    session['uid'] = 1",
+        "Quart's client and its session transaction only implement `__aenter__`/`__aexit__`.",
+        S,
+        0.5,
+        needs_async=True,
+    ),
+    Rule(
+        "QM603",
+        "test-client-data-dict",
+        CAT,
+        "`data=` given a dict.",
+        "Quart's test client sends an empty body for `data={{...}}`: pass form fields as "
+        "`form={{...}}` (uploads as `files={{...}}`)",
+        "client.post('/login', data={'username': 'a', 'password': 'b'})",
+        "await client.post('/login', form={'username': 'a', 'password': 'b'})",
+        "Quart's `data` accepts only `str`/`bytes`; a dict is silently dropped, so the view "
+        "sees an empty form.",
+        "Quart src/quart/testing/utils.py (make_test_body_with_headers)",
+        1.0,
+    ),
+    Rule(
+        "QM604",
+        "test-client-keyword",
+        CAT,
+        "A test-client keyword Quart does not accept.",
+        "Quart's test client has no `{keyword}=`: {fix}",
+        "client.post('/upload', data=raw, content_type='text/csv')",
+        "await client.post('/upload', data=raw, headers={'Content-Type': 'text/csv'})",
+        "`content_type=` raises TypeError; `buffered`, `environ_base`, `environ_overrides` and "
+        "`base_url` do not exist.",
+        S,
+        1.0,
+    ),
+    Rule(
+        "QM605",
+        "test-client-query-string",
+        CAT,
+        "`query_string=` given a string.",
+        "Quart's `query_string` must be a dict: `query_string={{'key': 'value'}}` (or put "
+        "`?key=value` in the path)",
+        "client.get('/search', query_string='q=flask')",
+        "await client.get('/search', query_string={'q': 'flask'})",
+        "A string raises TypeError in Quart.",
+        "Quart src/quart/testing/utils.py",
+        0.5,
+    ),
+    Rule(
+        "QM606",
+        "test-client-cookie",
+        CAT,
+        "`set_cookie(key, value)` or `get_cookie`.",
+        "{fix}",
+        "client.set_cookie('theme', 'dark')",
+        "client.set_cookie('localhost', 'theme', 'dark')",
+        "Quart's `set_cookie(server_name, key, value)` takes the server name first: "
+        "`set_cookie('theme', 'dark')` silently creates a cookie named `dark` for "
+        "`theme.local`. There is no `get_cookie`; read `client.cookie_jar`.",
+        "Quart src/quart/testing/client.py (set_cookie)",
+        1.0,
+    ),
+    Rule(
+        "QM607",
+        "test-response-body",
+        CAT,
+        "A test response's body read without `await`.",
+        "`{what}` is awaitable in Quart: {fix}",
+        "assert response.get_json() == {'id': 1}\nassert b'Log In' in response.data",
+        "assert await response.get_json() == {'id': 1}\nassert b'Log In' in await response.data",
+        "`data`, `json`, `get_json()` and `get_data()` are async on Quart responses; there is "
+        "no `text` (use `await response.get_data(as_text=True)`). `status_code`, `headers` "
+        "and `location` stay synchronous.",
+        S,
+        0.5,
+        needs_async=True,
+    ),
+)

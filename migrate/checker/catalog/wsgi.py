@@ -1,0 +1,177 @@
+"""Rule records of the wsgi family; detection is in :mod:`migrate.checker.wsgi`.
+
+QM7xx WSGI and configuration: servers, middleware, and settings Quart reads differently.
+"""
+
+from __future__ import annotations
+
+from migrate.checker.rules import Rule
+
+CAT = "wsgi-config"
+
+
+HYPERCORN = "serve the app with Hypercorn (`hypercorn module:app`)"
+
+
+RULES = (
+    Rule(
+        "QM701",
+        "wsgi-middleware",
+        CAT,
+        "WSGI middleware wrapped around `app.wsgi_app`.",
+        "WSGI middleware `{name}` cannot wrap Quart: {replacement}",
+        "app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)",
+        "app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode='legacy', trusted_hops=1)",
+        "Wrapped around `asgi_app`, WSGI middleware fails at the first request with "
+        "TypeError. Hypercorn's ProxyFixMiddleware in legacy mode also trusts "
+        "`X-Forwarded-Host`.",
+        "Hypercorn src/hypercorn/middleware/proxy_fix.py, docs/how_to_guides/proxy_fix.rst",
+        30.0,
+    ),
+    Rule(
+        "QM702",
+        "wsgi-middleware-import",
+        CAT,
+        "An import of Werkzeug's WSGI middleware.",
+        "`{name}` is WSGI middleware: {replacement}",
+        "from werkzeug.middleware.proxy_fix import ProxyFix",
+        "from hypercorn.middleware import ProxyFixMiddleware",
+        "`werkzeug.middleware.*` works on WSGI `environ`; the ASGI equivalents are in "
+        "`hypercorn.middleware`.",
+        "Hypercorn src/hypercorn/middleware/__init__.py",
+        5.0,
+    ),
+    Rule(
+        "QM703",
+        "wsgi-server",
+        CAT,
+        "A WSGI server started from code or configured for sync workers.",
+        "`{name}` serves WSGI only: " + HYPERCORN + " or `await app.run_task(...)`",
+        "from waitress import serve\n\nserve(create_app(), listen='*:8080', threads=8)",
+        "import asyncio\nfrom hypercorn.asyncio import serve\nfrom hypercorn.config import "
+        "Config\n\nconfig = Config()\nconfig.bind = ['0.0.0.0:8080']\n"
+        "asyncio.run(serve(create_app(), config))",
+        "Waitress, `werkzeug.serving.run_simple`, `wsgiref` and gunicorn's sync/gthread/gevent "
+        "workers call the app as WSGI; a gunicorn config file without an ASGI "
+        "`worker_class` is reported at its first line.",
+        "Hypercorn docs/how_to_guides/configuring.rst; Quart docs/tutorials/deployment.rst",
+        15.0,
+    ),
+    Rule(
+        "QM704",
+        "wsgi-server-dependency",
+        CAT,
+        "A WSGI server in a dependency list.",
+        "`{name}` is a WSGI server: {replacement}",
+        "waitress>=3.0",
+        "hypercorn>=0.17",
+        "Read from the same dependency files as QM502.",
+        "Quart docs/tutorials/deployment.rst",
+        2.0,
+    ),
+    Rule(
+        "QM705",
+        "request-environ",
+        CAT,
+        "`request.environ`.",
+        "`{what}` does not exist in Quart: read the ASGI scope, `request.scope`",
+        "addr = request.environ.get('HTTP_X_REAL_IP')",
+        "addr = request.headers.get('X-Real-IP')",
+        "Quart builds the request from the ASGI scope; `environ` and `shallow` are absent.",
+        "Quart src/quart/wrappers/request.py",
+        5.0,
+    ),
+    Rule(
+        "QM706",
+        "werkzeug-test-client",
+        CAT,
+        "Werkzeug's WSGI test client.",
+        "`{name}` drives WSGI apps: use `app.test_client()` (Quart's, async)",
+        "from werkzeug.test import Client\n\nclient = Client(app)",
+        "client = app.test_client()",
+        "`werkzeug.test.Client`, `EnvironBuilder`, `create_environ` and `run_wsgi_app` "
+        "cannot call an ASGI app.",
+        "Hypercorn src/hypercorn/middleware/__init__.py",
+        10.0,
+    ),
+    Rule(
+        "QM707",
+        "app-run-options",
+        CAT,
+        "`app.run` options Quart ignores.",
+        "Quart's `app.run` ignores {names} (and starts the reloader unless "
+        "`use_reloader=False`): drop them, or configure Hypercorn",
+        "app.run(port=5000, threaded=True, ssl_context='adhoc')",
+        "app.run(port=5000, use_reloader=False, certfile='cert.pem', keyfile='key.pem')",
+        'Unknown keywords only log "Additional arguments ... are not supported".',
+        "Quart src/quart/app.py (run)",
+        2.0,
+    ),
+    Rule(
+        "QM708",
+        "ignored-config-key",
+        CAT,
+        "A configuration key Quart ignores.",
+        "Quart ignores `{key}`: {fix}",
+        "app.config['TRUSTED_HOSTS'] = ['books.example']",
+        "app.asgi_app = TrustedHostMiddleware(app.asgi_app, ['books.example'])  # any ASGI host check",
+        "`TRUSTED_HOSTS` is not checked (any Host is accepted), `PREFERRED_URL_SCHEME` is "
+        "replaced by `PREFER_SECURE_URLS`, `USE_X_SENDFILE` is unsupported.",
+        "Quart src/quart/app.py (default_config)",
+        10.0,
+    ),
+    Rule(
+        "QM709",
+        "max-content-length-default",
+        CAT,
+        "An app created where no checked file sets `MAX_CONTENT_LENGTH`.",
+        "Quart rejects bodies over 16 MiB by default (Flask: no limit): set "
+        "`MAX_CONTENT_LENGTH` explicitly",
+        "app = Flask(__name__)",
+        "app = Quart(__name__)\napp.config['MAX_CONTENT_LENGTH'] = 64 * 1024 * 1024",
+        "Reported at each application construction when no checked file mentions "
+        "`MAX_CONTENT_LENGTH`.",
+        "Quart src/quart/app.py (default_config); Flask docs/config.rst",
+        5.0,
+    ),
+    Rule(
+        "QM710",
+        "env-prefix",
+        CAT,
+        "`config.from_prefixed_env()` with the default prefix.",
+        "Quart's default prefix is `QUART`: pass `prefix='FLASK'` or rename the variables",
+        "app.config.from_prefixed_env()",
+        "app.config.from_prefixed_env(prefix='FLASK')",
+        "Environment variables `FLASK_*` are not read by Quart's default.",
+        "Quart src/quart/config.py, src/quart/cli.py",
+        2.0,
+    ),
+    Rule(
+        "QM711",
+        "cli-app-context",
+        CAT,
+        "A CLI command that relies on Flask's app context.",
+        "Quart runs `{name}` without an app context: {fix}",
+        "@app.cli.command('init-db')\ndef init_db_command():\n    init_db()",
+        "@app.cli.command('init-db', with_appcontext=True)\ndef init_db_command():\n    init_db()",
+        "Flask pushes an app context for every command of the `flask` CLI; Quart's "
+        "`AppGroup.command` defaults to `with_appcontext=False`, and `current_app` then "
+        "raises.",
+        "Quart src/quart/cli.py (AppGroup.command); Flask src/flask/cli.py (FlaskGroup)",
+        5.0,
+    ),
+    Rule(
+        "QM712",
+        "sync-appcontext-signal",
+        CAT,
+        "A sync receiver on `appcontext_pushed` / `appcontext_popped`.",
+        "a sync receiver on `{signal}` makes every request fail on Quart 0.23: make "
+        "`{name}` `async def`",
+        "@appcontext_pushed.connect_via(app)\ndef set_user(sender, **extra):\n    g.user = None",
+        "@appcontext_pushed.connect_via(app)\nasync def set_user(sender, **extra):\n    g.user = None",
+        "Quart 0.23.1 sends these two signals with `_async_wrapper=`: a sync receiver raises "
+        '"Cannot send to a non-coroutine function".',
+        "Quart src/quart/ctx.py (AppContext.push, AppContext.pop)",
+        5.0,
+    ),
+)

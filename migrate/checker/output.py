@@ -1,0 +1,130 @@
+"""Render a report: text (with summary), JSON, GitHub annotations, statistics, rule list.
+
+JSON uses ruff's field names (``code``, ``message``, ``filename``,
+``location{row,column}``, ``end_location``, ``fix``, ``noqa_row``, ``url``) so
+existing tooling can read it. SARIF is in :mod:`migrate.checker.sarif`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from migrate.checker import rules
+from migrate.checker.engine import Report
+from migrate.checker.model import Finding
+
+DEFAULT_DOCS = "docs/rules/"
+EFFORT_NOTE = (
+    "rough estimate: the sum of a per-rule minutes-per-finding weight, see docs/rules/README.md"
+)
+
+
+def rule_url(code: str, base: str | None) -> str:
+    """Return the docs page of ``code`` under ``base`` (default ``docs/rules/``)."""
+    base = base or DEFAULT_DOCS
+    return f"{base.rstrip('/')}/{code}.md"
+
+
+def effort_minutes(findings: Sequence[Finding]) -> float:
+    """Return the summed per-rule effort weights of ``findings``, in minutes."""
+    return sum(rules.get(f.code).effort_minutes for f in findings)
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+def text(report: Report, summary: bool = True) -> str:
+    """Return ``path:line:col: CODE message`` lines, then a summary by rule and by file."""
+    lines = [f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}" for f in report.findings]
+    if not summary:
+        return "\n".join(lines) + ("\n" if lines else "")
+    if not report.findings:
+        lines.append(f"No findings in {report.files} files ({report.lines} lines).")
+        return "\n".join(lines) + "\n"
+    by_rule = Counter(f.code for f in report.findings)
+    by_file = Counter(f.path for f in report.findings)
+    lines += [
+        "",
+        f"Found {len(report.findings)} findings in {len(by_file)} of "
+        f"{report.files} files ({report.lines} lines).",
+        "",
+        "By rule:",
+    ]
+    for code, count in sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
+        rule = rules.get(code)
+        lines.append(f"  {count:5d}  {code}  {rule.name} ({rule.category})")
+    lines += ["", "By file:"]
+    for path, count in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {count:5d}  {path}")
+    minutes = effort_minutes(report.findings)
+    lines += ["", f"Estimated effort: {_duration(minutes)} ({EFFORT_NOTE})."]
+    return "\n".join(lines) + "\n"
+
+
+def statistics(report: Report) -> str:
+    """Return one line per code: count, code, name, sorted by count (as ``ruff --statistics``)."""
+    counts = Counter(f.code for f in report.findings)
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "".join(f"{n:5d}\t{code}\t{rules.get(code).name}\n" for code, n in rows)
+
+
+def as_json(report: Report, docs_url: str | None = None) -> str:
+    """Return the findings as a JSON array with ruff's field names (1-based columns)."""
+    items = [
+        {
+            "code": f.code,
+            "message": f.message,
+            "filename": str(Path(f.path).resolve()),
+            "location": {"row": f.line, "column": f.col},
+            "end_location": {"row": f.end_line, "column": f.end_col},
+            "fix": None,
+            "noqa_row": f.line,
+            "url": rule_url(f.code, docs_url),
+            "name": rules.get(f.code).name,
+            "category": rules.get(f.code).category,
+        }
+        for f in report.findings
+    ]
+    return json.dumps(items, indent=2) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(report: Report) -> str:
+    """Return GitHub Actions workflow commands (``::error ...::message``), one per finding."""
+    out = []
+    for f in report.findings:
+        props = ",".join(
+            [
+                f"title={_escape_property(f'migrate ({f.code})')}",
+                f"file={_escape_property(f.path)}",
+                f"line={f.line}",
+                f"col={f.col}",
+                f"endLine={f.end_line}",
+                f"endColumn={f.end_col}",
+            ]
+        )
+        out.append(f"::error {props}::{_escape_data(f'{f.code} {f.message}')}\n")
+    return "".join(out)
+
+
+def list_rules() -> str:
+    """Return a table of every rule: code, name, category, minutes per finding, summary."""
+    out = []
+    for code, rule in rules.registry().items():
+        out.append(
+            f"{code}\t{rule.name}\t{rule.category}\t{rule.effort_minutes:g} min\t{rule.summary}\n"
+        )
+    return "".join(out)

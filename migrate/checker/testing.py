@@ -1,0 +1,179 @@
+"""QM6xx tests: the Flask test client used the Flask way.
+
+Quart's test client methods are coroutines and several arguments differ
+. A test
+client is a value from ``app.test_client()``, or a parameter named ``client``
+in a test file (``test_*.py``, ``*_test.py``, ``conftest.py``) or a ``test_*``
+function; a response is a value returned by one of its request methods.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from migrate.checker.symbols import dotted
+
+if TYPE_CHECKING:
+    from migrate.checker.context import FileContext
+    from migrate.checker.context import Handler
+
+
+REQUESTS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace", "open"})
+KEYWORDS = {
+    "content_type": "set `headers={'Content-Type': ...}`",
+    "buffered": "drop it",
+    "environ_base": "pass `headers=` / `scope_base=`",
+    "environ_overrides": "pass `scope_base=`",
+    "base_url": "put the host in `headers={'Host': ...}`",
+}
+BODY_ATTRS = frozenset({"data", "json", "text"})
+BODY_CALLS = frozenset({"get_json", "get_data"})
+
+
+def _is_test_function(ctx: FileContext) -> bool:
+    return ctx.is_test_file or any(s.summary.name.startswith("test_") for s in ctx.scopes)
+
+
+def is_client(ctx: FileContext, expr: ast.expr) -> bool:
+    """Return true when ``expr`` holds a Flask (or Quart) test client."""
+    if isinstance(expr, ast.Call):
+        return isinstance(expr.func, ast.Attribute) and expr.func.attr == "test_client"
+    return ctx.tag_of(expr) == "t:client"
+
+
+def _client_request(ctx: FileContext, expr: ast.expr) -> bool:
+    if isinstance(expr, ast.Await):
+        expr = expr.value
+    return (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr in REQUESTS
+        and is_client(ctx, expr.func.value)
+    )
+
+
+def _is_response(ctx: FileContext, expr: ast.expr) -> bool:
+    return ctx.tag_of(expr) == "t:response" or _client_request(ctx, expr)
+
+
+def on_function(ctx: FileContext, node: ast.AST) -> None:
+    """Treat a ``client`` parameter of a test or fixture as the test client."""
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    if not _is_test_function(ctx):
+        return
+    for arg in (*node.args.args, *node.args.kwonlyargs):
+        if arg.arg in ("client", "test_client"):
+            ctx.scopes[-1].tags[arg.arg] = "t:client"
+
+
+def _text(expr: ast.expr) -> str:
+    return dotted(expr) or "client"
+
+
+def on_call(ctx: FileContext, node: ast.AST) -> None:
+    """Check test-client requests, their arguments, cookies and response reads."""
+    assert isinstance(node, ast.Call)
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return
+    receiver, attr = func.value, func.attr
+    if attr in REQUESTS and is_client(ctx, receiver):
+        if not ctx.is_awaited(node):
+            ctx.report(node, "QM601", what=f"{_text(receiver)}.{attr}")
+        _check_arguments(ctx, node)
+    elif attr in ("set_cookie", "get_cookie") and is_client(ctx, receiver):
+        _check_cookie(ctx, node, attr)
+    elif attr in BODY_CALLS and not ctx.is_awaited(node) and _is_response(ctx, receiver):
+        what = f"{dotted(receiver) or 'response'}.{attr}()"
+        ctx.report(node, "QM607", what=what, fix=f"write `await {what}`")
+
+
+def _check_arguments(ctx: FileContext, node: ast.Call) -> None:
+    for keyword in node.keywords:
+        value = keyword.value
+        if keyword.arg == "data" and (
+            isinstance(value, ast.Dict | ast.DictComp)
+            or (isinstance(value, ast.Call) and dotted(value.func) == "dict")
+        ):
+            ctx.report(keyword, "QM603")
+        elif keyword.arg in KEYWORDS:
+            ctx.report(keyword, "QM604", keyword=keyword.arg, fix=KEYWORDS[keyword.arg])
+        elif keyword.arg == "query_string" and (
+            isinstance(value, ast.JoinedStr)
+            or (isinstance(value, ast.Constant) and isinstance(value.value, str | bytes))
+        ):
+            ctx.report(keyword, "QM605")
+
+
+def _check_cookie(ctx: FileContext, node: ast.Call, attr: str) -> None:
+    if attr == "get_cookie":
+        ctx.report(
+            node, "QM606", fix="Quart's test client has no `get_cookie`: read `client.cookie_jar`"
+        )
+        return
+    named = {k.arg for k in node.keywords}
+    if len(node.args) < 3 and "server_name" not in named:
+        ctx.report(
+            node,
+            "QM606",
+            fix="Quart's `set_cookie` takes the server name first: "
+            "`set_cookie('localhost', key, value)`",
+        )
+
+
+def on_attribute(ctx: FileContext, node: ast.AST) -> None:
+    """Report ``response.data`` / ``.json`` / ``.text`` read without ``await``."""
+    assert isinstance(node, ast.Attribute)
+    if node.attr not in BODY_ATTRS or not isinstance(node.ctx, ast.Load):
+        return
+    if ctx.is_awaited(node) or not _is_response(ctx, node.value):
+        return
+    base = dotted(node.value) or "response"
+    if node.attr == "text":
+        fix = f"write `await {base}.get_data(as_text=True)` (Quart responses have no `text`)"
+    else:
+        fix = f"write `await {base}.{node.attr}`"
+    ctx.report(node, "QM607", what=f"{base}.{node.attr}", fix=fix)
+
+
+def on_assign(ctx: FileContext, node: ast.AST) -> None:
+    """Tag names holding a test client or a test response."""
+    assert isinstance(node, ast.Assign)
+    value = node.value
+    if is_client(ctx, value) and not isinstance(value, ast.Await):
+        tag = "t:client"
+    elif _client_request(ctx, value):
+        tag = "t:response"
+    else:
+        return
+    for target in node.targets:
+        ctx.bind_tag(target, tag)
+
+
+def on_with(ctx: FileContext, node: ast.AST) -> None:
+    """Report ``with client:`` and ``with client.session_transaction()``."""
+    assert isinstance(node, ast.With)
+    for item in node.items:
+        expr = item.context_expr
+        if (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "session_transaction"
+            and is_client(ctx, expr.func.value)
+        ):
+            ctx.report(expr, "QM602", what=f"{_text(expr.func.value)}.session_transaction()")
+        elif is_client(ctx, expr):
+            ctx.report(expr, "QM602", what=dotted(expr) or "client")
+            if item.optional_vars is not None:
+                ctx.bind_tag(item.optional_vars, "t:client")
+
+
+HANDLERS: list[tuple[type[ast.AST], Handler]] = [
+    (ast.FunctionDef, on_function),
+    (ast.AsyncFunctionDef, on_function),
+    (ast.Call, on_call),
+    (ast.Attribute, on_attribute),
+    (ast.Assign, on_assign),
+    (ast.With, on_with),
+]

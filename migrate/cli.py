@@ -1,0 +1,166 @@
+"""Command line: ``python -m migrate check [PATH ...]``.
+
+Exit codes follow ruff: 0 no findings, 1 findings (0 with ``--exit-zero``),
+2 usage, configuration or internal error. Findings go to stdout; notes and
+skipped files (not UTF-8, syntax errors) go to stderr, one line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from migrate.checker import config
+from migrate.checker import output
+from migrate.checker import sarif
+from migrate.checker.discovery import DEFAULT_EXCLUDE
+from migrate.checker.discovery import discover
+from migrate.checker.engine import run
+from migrate.checker.rules import SelectionError
+from migrate.checker.rules import enabled_codes
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+class UsageError(Exception):
+    """A bad flag or value: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _codes(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="python -m migrate", description="Flask → Quart migration kit.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    check = commands.add_parser(
+        "check", help="report what a Flask codebase must change to run on Quart"
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default .)")
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    check.add_argument(
+        "--select",
+        action="append",
+        metavar="CODES",
+        help="comma-separated codes or prefixes to enable (default: all)",
+    )
+    check.add_argument(
+        "--extend-select",
+        action="append",
+        metavar="CODES",
+        help="codes or prefixes to enable in addition",
+    )
+    check.add_argument(
+        "--ignore", action="append", metavar="CODES", help="codes or prefixes to disable"
+    )
+    check.add_argument(
+        "--exclude",
+        action="append",
+        metavar="PATTERN",
+        help="glob patterns replacing the default excludes",
+    )
+    check.add_argument(
+        "--extend-exclude",
+        action="append",
+        metavar="PATTERN",
+        help="glob patterns excluded in addition",
+    )
+    check.add_argument(
+        "--no-respect-gitignore",
+        action="store_true",
+        help="also check files that .gitignore excludes",
+    )
+    check.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="read [tool.migrate] from FILE instead of the nearest pyproject.toml",
+    )
+    check.add_argument("--isolated", action="store_true", help="ignore pyproject.toml settings")
+    check.add_argument("--docs-url", metavar="URL", help="base of the rule page links")
+    check.add_argument("--statistics", action="store_true", help="print counts per rule only")
+    check.add_argument("--list-rules", action="store_true", help="print every rule and exit")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument("--no-summary", action="store_true", help="text format: findings only")
+    check.add_argument(
+        "--jobs", type=int, metavar="N", help="worker processes (default: CPU count; 1 = serial)"
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace, paths: list[Path]) -> config.Settings:
+    if args.isolated:
+        return config.Settings()
+    if args.config is not None:
+        if not args.config.is_file():
+            raise UsageError(f"config file not found: {args.config}")
+        return config.load(args.config)
+    found = config.find(paths[0] if paths else Path.cwd())
+    return config.load(found) if found else config.Settings()
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.list_rules:
+        sys.stdout.write(output.list_rules())
+        return 0
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    paths = [Path(p) for p in args.paths] or [Path(".")]
+    settings = _settings(args, paths)
+    select = _codes(args.select) if args.select else settings.select
+    ignore = [*settings.ignore, *(_codes(args.ignore) or [])]
+    extend = [*settings.extend_select, *(_codes(args.extend_select) or [])]
+    enabled = enabled_codes(select, ignore, extend)
+    exclude = list(args.exclude or settings.exclude or DEFAULT_EXCLUDE)
+    exclude += [*settings.extend_exclude, *(args.extend_exclude or [])]
+    respect = settings.respect_gitignore and not args.no_respect_gitignore
+    try:
+        files = discover(paths, exclude, respect)
+    except FileNotFoundError as exc:
+        raise UsageError(f"path not found: {exc}") from exc
+    report = run(files, enabled, args.jobs)
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    docs_url = args.docs_url or settings.docs_url
+    if args.statistics:
+        sys.stdout.write(output.statistics(report))
+    elif args.format == "json":
+        sys.stdout.write(output.as_json(report, docs_url))
+    elif args.format == "sarif":
+        sys.stdout.write(sarif.as_sarif(report, docs_url))
+    elif args.format == "github":
+        sys.stdout.write(output.github(report))
+    else:
+        sys.stdout.write(output.text(report, summary=not args.no_summary))
+    return 1 if report.findings and not args.exit_zero else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("missing command (available: check)")
+        return _check(args)
+    except UsageError as exc:
+        print(f"migrate: error: {exc}", file=sys.stderr)
+        return 2
+    except (config.ConfigError, SelectionError) as exc:
+        print(f"migrate: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:
+        print(f"migrate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2

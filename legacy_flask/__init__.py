@@ -9,19 +9,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request
-from werkzeug.routing import BaseConverter, ValidationError
+from flask import Flask
+from flask import request
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError
 
-from legacy_flask import auth, books, covers, errors, export, health, inventory, reviews
+from legacy_flask import auth
+from legacy_flask import books
+from legacy_flask import covers
+from legacy_flask import errors
+from legacy_flask import export
+from legacy_flask import health
+from legacy_flask import inventory
+from legacy_flask import reviews
 from legacy_flask.db import create_tables
-from legacy_flask.extensions import ENGINE, engine, init_database, init_limiter
+from legacy_flask.extensions import ENGINE
+from legacy_flask.extensions import engine
+from legacy_flask.extensions import init_database
+from legacy_flask.extensions import init_limiter
 from legacy_flask.schemas import MAX_ID
-from legacy_flask.settings import (
-    MAX_COVER_BYTES,
-    MAX_JSON_BYTES,
-    MULTIPART_OVERHEAD_BYTES,
-    load_settings,
-)
+from legacy_flask.settings import MAX_COVER_BYTES
+from legacy_flask.settings import MAX_JSON_BYTES
+from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
+from legacy_flask.settings import load_settings
 
 __all__ = ["close_app", "create_app"]
 

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
 
-from flask import Blueprint, Response, current_app, g, jsonify, session
-from werkzeug.exceptions import Forbidden, Unauthorized
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import session
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Unauthorized
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
 
 from legacy_flask import store
 from legacy_flask.extensions import db_session
 from legacy_flask.models import User
 from legacy_flask.responses import no_content
-from legacy_flask.schemas import Credentials, LoginIn
+from legacy_flask.schemas import Credentials
+from legacy_flask.schemas import LoginIn
 from legacy_flask.validation import json_body
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

@@ -2,52 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
+from flask import request
 from werkzeug.datastructures import ETags
 
 from legacy_flask import store
-from legacy_flask.auth import admin_required, login_required
+from legacy_flask.auth import admin_required
+from legacy_flask.auth import login_required
 from legacy_flask.extensions import db_session
 from legacy_flask.models import Book
-from legacy_flask.responses import no_content, not_modified
-from legacy_flask.schemas import BookIn, BookPatch, BookQuery, rfc3339
-from legacy_flask.validation import json_body, query_args
+from legacy_flask.responses import no_content
+from legacy_flask.responses import not_modified
+from legacy_flask.schemas import BookIn
+from legacy_flask.schemas import BookPatch
+from legacy_flask.schemas import BookQuery
+from legacy_flask.schemas import book_json
+from legacy_flask.schemas import page_links
+from legacy_flask.validation import json_body
+from legacy_flask.validation import query_args
 
 bp = Blueprint("books", __name__, url_prefix="/books")
-
-
-def book_json(book: Book) -> dict[str, Any]:
-    """Return the contract's Book object."""
-    return {
-        "id": book.id,
-        "title": book.title,
-        "author": book.author,
-        "year": book.year,
-        "isbn": book.isbn,
-        "price_cents": book.price_cents,
-        "version": book.version,
-        "created_at": rfc3339(book.created_at),
-        "updated_at": rfc3339(book.updated_at),
-    }
-
-
-def page_links(path: str, params: dict[str, str | int], limit: int, offset: int, total: int) -> str:
-    """Return an RFC 8288 ``Link`` value with ``rel="next"``/``rel="prev"`` where they exist.
-
-    Targets are relative references (``</books?limit=20&offset=20>``), so they hold behind any
-    proxy and are the same from both apps.
-    """
-    links = []
-    if offset + limit < total:
-        query = urlencode({**params, "limit": limit, "offset": offset + limit})
-        links.append(f'<{path}?{query}>; rel="next"')
-    if offset > 0:
-        query = urlencode({**params, "limit": limit, "offset": max(offset - limit, 0)})
-        links.append(f'<{path}?{query}>; rel="prev"')
-    return ", ".join(links)
 
 
 def if_match() -> ETags | None:

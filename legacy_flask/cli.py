@@ -48,10 +48,12 @@ def _read_password() -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from legacy_flask import create_app, store
+    from legacy_flask import create_app
+    from legacy_flask import store
     from legacy_flask.auth import ensure_admin
     from legacy_flask.extensions import db_session
-    from legacy_flask.schemas import BookIn, Credentials
+    from legacy_flask.schemas import BookIn
+    from legacy_flask.schemas import Credentials
     from legacy_flask.seed import sample_books
 
     config: dict[str, Any] = {}

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from flask import Blueprint
+from flask import Response
+from flask import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import UnsupportedMediaType
 
 from legacy_flask import store
 from legacy_flask.auth import login_required
 from legacy_flask.extensions import db_session
-from legacy_flask.responses import no_content, not_modified
+from legacy_flask.media import sniff_image
+from legacy_flask.responses import no_content
+from legacy_flask.responses import not_modified
 from legacy_flask.settings import MAX_COVER_BYTES
 
 bp = Blueprint("covers", __name__, url_prefix="/books/<id:book_id>/cover")
-
-#: Leading bytes ("magic numbers") of the accepted image formats; the client's Content-Type
-#: is not trusted.
-_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
-
-
-def sniff_image(data: bytes) -> str | None:
-    """Return ``image/png`` or ``image/jpeg`` from the first bytes of ``data``, else ``None``."""
-    for signature, media_type in _SIGNATURES:
-        if data.startswith(signature):
-            return media_type
-    return None
 
 
 @bp.put("")

@@ -11,12 +11,19 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, Response, current_app, json
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import json
 from flask_limiter import RateLimitExceeded
-from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
 
-from legacy_flask.problems import PROBLEM_JSON, DatabaseUnavailable, problem
+from legacy_flask.problems import PROBLEM_JSON
+from legacy_flask.problems import DatabaseUnavailable
+from legacy_flask.problems import problem
 
 #: Headers of an HTTP exception that the problem response keeps (``Allow`` on 405 …).
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")

@@ -6,7 +6,8 @@ import csv
 import io
 from collections.abc import Iterator
 
-from flask import Blueprint, Response
+from flask import Blueprint
+from flask import Response
 
 from legacy_flask import store
 from legacy_flask.extensions import session_factory

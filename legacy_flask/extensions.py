@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask
+from flask import current_app
+from flask import g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
-from legacy_flask.db import make_engine, make_sessionmaker
+from legacy_flask.db import make_engine
+from legacy_flask.db import make_sessionmaker
 
 ENGINE = "bookstore.engine"
 SESSIONS = "bookstore.sessions"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from legacy_flask.db import ping

@@ -8,32 +8,27 @@ configured).
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import httpx
-from flask import Blueprint, Flask, Response, current_app, jsonify
-from pydantic import BaseModel, Field, ValidationError
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from pydantic import ValidationError
 from werkzeug.exceptions import Conflict
 
 from legacy_flask import store
 from legacy_flask.extensions import db_session
-from legacy_flask.problems import (
-    InventoryFailed,
-    InventoryNotConfigured,
-    InventoryTimeout,
-)
-from legacy_flask.schemas import rfc3339, utcnow
+from legacy_flask.problems import InventoryFailed
+from legacy_flask.problems import InventoryNotConfigured
+from legacy_flask.problems import InventoryTimeout
+from legacy_flask.schemas import Stock
+from legacy_flask.schemas import rfc3339
+from legacy_flask.schemas import utcnow
 
 bp = Blueprint("inventory", __name__, url_prefix="/books/<id:book_id>")
 
 CLIENT = "bookstore.inventory"
-
-
-class Stock(BaseModel):
-    """The inventory service's answer: ``{"isbn": str, "in_stock": int ≥ 0}``."""
-
-    isbn: str
-    in_stock: Annotated[int, Field(ge=0, strict=True)]
 
 
 def init_inventory(app: Flask, base_url: str | None, timeout_s: float) -> None:

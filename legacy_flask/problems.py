@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from werkzeug.exceptions import (
-    BadGateway,
-    BadRequest,
-    Conflict,
-    GatewayTimeout,
-    HTTPException,
-    PreconditionFailed,
-    ServiceUnavailable,
-)
+from werkzeug.exceptions import BadGateway
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import GatewayTimeout
+from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as _NotFound
+from werkzeug.exceptions import PreconditionFailed
+from werkzeug.exceptions import ServiceUnavailable
 
 #: Media type of every error response (RFC 9457 §3).
 PROBLEM_JSON = "application/problem+json"

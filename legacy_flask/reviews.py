@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
+from flask import request
 
 from legacy_flask import store
-from legacy_flask.auth import current_user, login_required
-from legacy_flask.books import page_links
+from legacy_flask.auth import current_user
+from legacy_flask.auth import login_required
 from legacy_flask.extensions import db_session
-from legacy_flask.models import Review
-from legacy_flask.schemas import PageQuery, ReviewIn, rfc3339
-from legacy_flask.validation import json_body, query_args
+from legacy_flask.schemas import PageQuery
+from legacy_flask.schemas import ReviewIn
+from legacy_flask.schemas import page_links
+from legacy_flask.schemas import review_json
+from legacy_flask.validation import json_body
+from legacy_flask.validation import query_args
 
 bp = Blueprint("reviews", __name__, url_prefix="/books/<id:book_id>/reviews")
-
-
-def review_json(review: Review, reviewer: str) -> dict[str, Any]:
-    """Return the contract's Review object."""
-    return {
-        "id": review.id,
-        "book_id": review.book_id,
-        "rating": review.rating,
-        "text": review.text,
-        "reviewer": reviewer,
-        "created_at": rfc3339(review.created_at),
-    }
 
 
 @bp.get("")

@@ -7,19 +7,22 @@ Field rules are the contract's (``shared/bookstore-api.md``, "Resources").
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC
+from datetime import datetime
+from typing import Annotated
+from typing import Any
+from typing import Literal
+from typing import Protocol
+from urllib.parse import urlencode
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import AfterValidator
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import StringConstraints
+from pydantic import ValidationError
+from pydantic import ValidationInfo
+from pydantic import field_validator
 
 from legacy_flask.isbn import normalize_isbn
 
@@ -139,11 +142,94 @@ class BookQuery(PageQuery):
 _OBJECT_EXPECTED = "Input should be a JSON object"
 
 
+class BookOut(BaseModel):
+    """A Book as the API returns it (timestamps are RFC 3339 strings in UTC)."""
+
+    id: int
+    title: str
+    author: str
+    year: int | None
+    isbn: str | None
+    price_cents: int
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class BookPage(BaseModel):
+    """``GET /books``: one page of books and the number of all matches."""
+
+    items: list[BookOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ReviewOut(BaseModel):
+    """A Review as the API returns it."""
+
+    id: int
+    book_id: int
+    rating: int
+    text: str
+    reviewer: str
+    created_at: str
+
+
+class ReviewPage(BaseModel):
+    """``GET /books/{id}/reviews``: one page of reviews, newest first."""
+
+    items: list[ReviewOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class UserOut(BaseModel):
+    """``{"username", "is_admin"}``."""
+
+    username: str
+    is_admin: bool
+
+
+class HealthOut(BaseModel):
+    """``GET /health``."""
+
+    status: str
+    database: str
+
+
+class Stock(BaseModel):
+    """The inventory service's answer: ``{"isbn": str, "in_stock": int ≥ 0}``."""
+
+    isbn: str
+    in_stock: Annotated[int, Field(ge=0, strict=True)]
+
+
+class AvailabilityOut(BaseModel):
+    """``GET /books/{id}/availability``."""
+
+    book_id: int
+    isbn: str
+    in_stock: int
+    checked_at: str
+
+
 class ProblemError(BaseModel):
     """One entry of a validation problem's ``errors``: where (``["body", "year"]``) and why."""
 
     loc: list[str | int]
     msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, the body of every error response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemError] | None = None
 
 
 def field_errors(exc: ValidationError, where: str) -> list[dict[str, Any]]:
@@ -181,3 +267,70 @@ def rfc3339(moment: datetime) -> str:
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+class BookRow(Protocol):
+    """What :func:`book_json` reads: a SQLAlchemy or a Tortoise book."""
+
+    id: int
+    title: str
+    author: str
+    year: int | None
+    isbn: str | None
+    price_cents: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReviewRow(Protocol):
+    """What :func:`review_json` reads: a SQLAlchemy or a Tortoise review."""
+
+    id: int
+    book_id: int
+    rating: int
+    text: str
+    created_at: datetime
+
+
+def book_json(book: BookRow) -> dict[str, Any]:
+    """Return the contract's Book object for a row of either ORM."""
+    return {
+        "id": book.id,
+        "title": book.title,
+        "author": book.author,
+        "year": book.year,
+        "isbn": book.isbn,
+        "price_cents": book.price_cents,
+        "version": book.version,
+        "created_at": rfc3339(book.created_at),
+        "updated_at": rfc3339(book.updated_at),
+    }
+
+
+def review_json(review: ReviewRow, reviewer: str) -> dict[str, Any]:
+    """Return the contract's Review object; ``reviewer`` is the author's username."""
+    return {
+        "id": review.id,
+        "book_id": review.book_id,
+        "rating": review.rating,
+        "text": review.text,
+        "reviewer": reviewer,
+        "created_at": rfc3339(review.created_at),
+    }
+
+
+def page_links(path: str, params: dict[str, str | int], limit: int, offset: int, total: int) -> str:
+    """Return an RFC 8288 ``Link`` value with ``rel="next"``/``rel="prev"`` where they exist.
+
+    Targets are relative references (``</books?limit=20&offset=20>``), so they hold behind any
+    proxy and are the same from both apps. Returns ``""`` when the page has no neighbours.
+    """
+    links = []
+    if offset + limit < total:
+        query = urlencode({**params, "limit": limit, "offset": offset + limit})
+        links.append(f'<{path}?{query}>; rel="next"')
+    if offset > 0:
+        query = urlencode({**params, "limit": limit, "offset": max(offset - limit, 0)})
+        links.append(f'<{path}?{query}>; rel="prev"')
+    return ", ".join(links)

@@ -11,7 +11,9 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import replace
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ class Settings:
             tests lower its cost, production keeps werkzeug's default (scrypt).
         login_limit: failed logins allowed per client address in ``login_window`` seconds.
         login_window: the rate limit's window, in seconds.
+        data_layer: ``quart_app`` only: ``tortoise`` (native async ORM, the default) or
+            ``threaded`` (the legacy SQLAlchemy layer in worker threads: the halfway step).
+        worker_threads: ``quart_app`` only: size of the worker pool for blocking calls
+            (password hashing, the threaded data layer).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -59,6 +65,8 @@ class Settings:
     password_hash_method: str = "scrypt"
     login_limit: int = 10
     login_window: int = 60
+    data_layer: str = "tortoise"
+    worker_threads: int = 16
 
 
 _ENV = {
@@ -70,7 +78,12 @@ _ENV = {
     "admin_username": "BOOKSTORE_ADMIN_USERNAME",
     "admin_password": "BOOKSTORE_ADMIN_PASSWORD",
     "password_hash_method": "BOOKSTORE_PASSWORD_HASH_METHOD",
+    "data_layer": "BOOKSTORE_DATA_LAYER",
+    "worker_threads": "BOOKSTORE_WORKER_THREADS",
 }
+
+#: Values of ``BOOKSTORE_DATA_LAYER``.
+DATA_LAYERS = ("tortoise", "threaded")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -123,6 +136,10 @@ def load_settings(
         elif field.name in _ENV and _ENV[field.name] in env:
             values[field.name] = _coerce(_ENV[field.name], env[_ENV[field.name]], default)
     settings = replace(defaults, **values)
+    if settings.data_layer not in DATA_LAYERS:
+        raise SettingsError(
+            f"BOOKSTORE_DATA_LAYER must be one of {', '.join(DATA_LAYERS)}, not {settings.data_layer!r}"
+        )
     if not settings.secret_key:
         log.warning(
             "BOOKSTORE_SECRET_KEY is not set: using a random key, so sessions end when this "

@@ -9,18 +9,33 @@ commits (the caller owns the unit of work), and raises the HTTP exceptions of
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import ETags
 
-from legacy_flask.models import Book, Cover, Review, User
-from legacy_flask.problems import AlreadyExists, NotFound, VersionMismatch
-from legacy_flask.schemas import BookIn, BookQuery, PageQuery, ReviewIn, utcnow
+from legacy_flask.models import Book
+from legacy_flask.models import Cover
+from legacy_flask.models import Review
+from legacy_flask.models import User
+from legacy_flask.problems import AlreadyExists
+from legacy_flask.problems import NotFound
+from legacy_flask.problems import VersionMismatch
+from legacy_flask.schemas import BookIn
+from legacy_flask.schemas import BookQuery
+from legacy_flask.schemas import BookRow
+from legacy_flask.schemas import PageQuery
+from legacy_flask.schemas import ReviewIn
+from legacy_flask.schemas import utcnow
 
 #: Rows the CSV export reads per query.
 EXPORT_BATCH_ROWS = 500
@@ -112,7 +127,7 @@ def create_book(session: Session, data: BookIn) -> Book:
     return book
 
 
-def check_version(book: Book, if_match: ETags | None) -> None:
+def check_version(book: BookRow, if_match: ETags | None) -> None:
     """Raise :class:`VersionMismatch` (412) unless ``If-Match`` names the book's ETag.
 
     ``if_match`` is ``None`` when the request had no ``If-Match`` header; ``*`` matches any

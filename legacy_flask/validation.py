@@ -6,8 +6,10 @@ import json
 from typing import TypeVar
 
 from flask import request
-from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from pydantic import BaseModel
+from pydantic import ValidationError
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import UnsupportedMediaType
 
 from legacy_flask.problems import ValidationFailed
 from legacy_flask.schemas import field_errors

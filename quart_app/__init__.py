@@ -1,1 +1,169 @@
-"""The bookstore API on Quart, Tortoise ORM and Hypercorn (see the migration guide)."""
+"""The bookstore API migrated to Quart: quart-schema, quart-auth, Tortoise ORM, Hypercorn.
+
+Build it with :func:`create_app`; serve it with ``python -m quart_app serve``. It serves the
+same HTTP contract as ``legacy_flask`` (``docs/bookstore-api.md``), plus the OpenAPI document
+(``/openapi.json``, ``/docs``) and the ``/ws/events`` WebSocket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from quart import Quart
+from quart_auth import QuartAuth
+from quart_schema import Info
+from quart_schema import QuartSchema
+from sqlalchemy import Engine
+from tortoise.context import TortoiseContext
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError
+
+from legacy_flask.db import create_tables
+from legacy_flask.db import make_engine
+from legacy_flask.schemas import MAX_ID
+from legacy_flask.settings import MAX_COVER_BYTES
+from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
+from legacy_flask.settings import Settings
+from legacy_flask.settings import load_settings
+from migrate import WorkerPool
+from migrate import run_sync
+from quart_app import auth
+from quart_app import books
+from quart_app import covers
+from quart_app import errors
+from quart_app import events
+from quart_app import export
+from quart_app import health
+from quart_app import inventory
+from quart_app import reviews
+from quart_app.db import TortoiseContextMiddleware
+from quart_app.db import tortoise_config
+from quart_app.extensions import LOGIN_LIMITER
+from quart_app.extensions import POOL
+from quart_app.extensions import STORE
+from quart_app.extensions import TORTOISE
+from quart_app.extensions import LoginLimiter
+from quart_app.store import TortoiseStore
+from quart_app.threaded import ThreadedStore
+
+__all__ = ["create_app"]
+
+
+class IdConverter(BaseConverter):
+    """A positive 64-bit id in a path; anything else (``0``, ``-1``, ``abc``) does not route (404)."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(value)
+
+
+def _init_data_layer(app: Quart, settings: Settings, pool: WorkerPool) -> None:
+    """Create the tables, then open the configured data layer when the app starts serving."""
+    # One DDL for both apps: the SQLAlchemy metadata creates the tables Tortoise maps.
+    engine: Engine = make_engine(settings.database_url)
+    if settings.data_layer == "tortoise":
+        context = TortoiseContext()
+        app.extensions[TORTOISE] = context
+        app.asgi_app = TortoiseContextMiddleware(app.asgi_app, context)  # type: ignore[method-assign]
+
+    @app.before_serving
+    async def open_data_layer() -> None:
+        await run_sync(create_tables, pool=pool)(engine)
+        if settings.data_layer == "tortoise":
+            await run_sync(engine.dispose, pool=pool)()
+            await context.init(tortoise_config(settings.database_url))
+            app.extensions[STORE] = TortoiseStore()
+        else:
+            app.extensions[STORE] = ThreadedStore(engine, pool)
+        if settings.admin_username and settings.admin_password:
+            await auth.ensure_admin(settings.admin_username, settings.admin_password)
+
+    @app.after_serving
+    async def close_data_layer() -> None:
+        store = app.extensions.pop(STORE, None)
+        if store is not None:
+            await store.close()
+        if settings.data_layer == "tortoise":
+            await context.close_connections()
+
+
+def _init_events(app: Quart, settings: Settings) -> None:
+    broker = events.init_events(
+        app,
+        app.config.get("EVENTS_QUEUE_SIZE", events.DEFAULT_QUEUE_SIZE),
+        events.DEFAULT_SEND_TIMEOUT_S,
+    )
+    if not settings.database_url.startswith(("postgresql://", "postgres://")):
+        return
+    relay = events.PostgresRelay(settings.database_url, broker)
+    app.before_serving(relay.start)
+    app.after_serving(relay.stop)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Quart:
+    """Create the bookstore app.
+
+    :param config: overrides of :class:`legacy_flask.settings.Settings` fields in lower case
+        (``{"database_url": "sqlite:///x.db", "data_layer": "threaded"}``) and Quart config
+        keys in upper case (``{"EVENTS_QUEUE_SIZE": 8}``); everything else comes from
+        ``BOOKSTORE_*`` variables.
+    :returns: the app. The database is opened when it starts serving (ASGI lifespan):
+        serve it with Hypercorn, or test it inside ``async with app.test_app()``.
+    :raises legacy_flask.settings.SettingsError: a setting has a value that cannot be used.
+    """
+    config = dict(config or {})
+    settings = load_settings(config)
+    app = Quart(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        QUART_AUTH_COOKIE_SECURE=settings.secure_cookies,
+        QUART_AUTH_COOKIE_SAMESITE="Lax",
+        QUART_AUTH_COOKIE_HTTP_ONLY=True,
+        QUART_AUTH_COOKIE_NAME="bookstore_session",
+        # Quart's default is 16 MiB; the largest body the contract takes is a cover upload.
+        MAX_CONTENT_LENGTH=MAX_COVER_BYTES + MULTIPART_OVERHEAD_BYTES,
+        QUART_SCHEMA_CONVERSION_PREFERENCE="pydantic",
+        BOOKSTORE=settings,
+    )
+    app.config.update({key: value for key, value in config.items() if key.isupper()})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.strict_slashes = False
+
+    pool = WorkerPool(settings.worker_threads, name="bookstore-worker")
+    pool.init_app(app)
+    app.extensions[POOL] = pool
+    app.extensions[LOGIN_LIMITER] = LoginLimiter(settings.login_limit, settings.login_window)
+    QuartAuth(app)
+    QuartSchema(
+        app,
+        info=Info(title="Bookstore API", version="1"),
+        openapi_path="/openapi.json",
+        swagger_ui_path="/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    _init_data_layer(app, settings, pool)
+    _init_events(app, settings)
+    inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
+    errors.register_error_handlers(app)
+    for blueprint in (
+        health.bp,
+        auth.bp,
+        export.bp,
+        books.bp,
+        reviews.bp,
+        covers.bp,
+        inventory.bp,
+        events.bp,
+    ):
+        app.register_blueprint(blueprint)
+    return app

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text
 
 from legacy_flask.db import sqlalchemy_url
 from legacy_flask.models import Base
@@ -53,7 +55,9 @@ def postgres_url() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database: a new SQLite file, or the session's PostgreSQL database emptied."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'bookstore.db'}"
+        folder = tmp_path / "database"
+        folder.mkdir()
+        return f"sqlite:///{folder / 'bookstore.db'}"
     url: str = request.getfixturevalue("postgres_url")
     engine = create_engine(sqlalchemy_url(url))
     Base.metadata.drop_all(engine)

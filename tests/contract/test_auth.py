@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.conftest import ADMIN, USER
-from tests.contract.helpers import assert_field_errors, assert_problem
+from tests.contract.conftest import ADMIN
+from tests.contract.conftest import USER
+from tests.contract.helpers import assert_field_errors
+from tests.contract.helpers import assert_problem
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 

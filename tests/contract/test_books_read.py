@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.helpers import assert_field_errors, assert_problem, create_book
+from tests.contract.helpers import assert_field_errors
+from tests.contract.helpers import assert_problem
+from tests.contract.helpers import create_book
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

@@ -9,15 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.helpers import (
-    DUNE_ISBN10,
-    DUNE_ISBN13,
-    JPEG,
-    assert_field_errors,
-    assert_problem,
-    book_fields,
-    create_book,
-)
+from tests.contract.helpers import DUNE_ISBN10
+from tests.contract.helpers import DUNE_ISBN13
+from tests.contract.helpers import JPEG
+from tests.contract.helpers import assert_field_errors
+from tests.contract.helpers import assert_problem
+from tests.contract.helpers import book_fields
+from tests.contract.helpers import create_book
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 

@@ -8,7 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.helpers import JPEG, PNG, assert_problem, create_book
+from tests.contract.helpers import JPEG
+from tests.contract.helpers import PNG
+from tests.contract.helpers import assert_problem
+from tests.contract.helpers import create_book
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 FIVE_MIB = 5 * 1024 * 1024

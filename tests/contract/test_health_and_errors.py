@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 
-from tests.contract.helpers import assert_problem, create_book
+from tests.contract.helpers import assert_problem
+from tests.contract.helpers import create_book
 
 
 def test_health_reports_the_database(api: httpx.Client) -> None:
@@ -39,3 +43,25 @@ def test_non_positive_integer_ids_are_404(
     assert_problem(api.get(f"/books/{book_id}"), 404)
     assert_problem(api.get(f"/books/{book_id}/reviews"), 404)
     assert_problem(api.get(f"/books/{book_id}/cover"), 404)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_unreachable_database_is_503_until_it_is_back(
+    bookstore: Any, api: httpx.Client, database_url: str
+) -> None:
+    # SQLite cannot open a file in a directory that is gone; PostgreSQL outages are covered by
+    # the over-the-wire reliability tests.
+    folder = Path(database_url.removeprefix("sqlite:///")).parent
+    moved = folder.with_name(folder.name + "-away")
+    folder.rename(moved)
+    folder.write_text("not a directory")
+    bookstore.disconnect()
+    try:
+        assert_problem(api.get("/health"), 503)
+        assert_problem(api.get("/books"), 503)
+        assert_problem(api.get("/books/1"), 503)
+    finally:
+        folder.unlink()
+        moved.rename(folder)
+    assert api.get("/health").status_code == 200
+    assert api.get("/books").status_code == 200

@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from tests.contract.conftest import USER
-from tests.contract.helpers import assert_field_errors, assert_problem, create_book
+from tests.contract.helpers import assert_field_errors
+from tests.contract.helpers import assert_problem
+from tests.contract.helpers import create_book
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 

@@ -1,0 +1,146 @@
+"""``/auth``: register, log in and out with a signed session cookie (quart-auth), who am I."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
+
+from quart import Blueprint
+from quart import Response
+from quart import current_app
+from quart import g
+from quart_auth import AuthUser
+from quart_auth import current_user
+from quart_auth import login_user
+from quart_auth import logout_user
+from quart_schema import validate_request
+from quart_schema import validate_response
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Unauthorized
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from legacy_flask.schemas import Credentials
+from legacy_flask.schemas import LoginIn
+from legacy_flask.schemas import UserOut
+from migrate import run_sync
+from quart_app.extensions import data_layer
+from quart_app.extensions import login_limiter
+from quart_app.extensions import worker_pool
+from quart_app.responses import no_content
+from quart_app.store import UserRow
+from quart_app.validation import json_body
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Checked when the username is unknown, so that both failures take as long (no user probing).
+_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+
+async def hash_password(password: str) -> str:
+    """Return a salted hash of ``password``, computed in the worker pool (it is CPU-bound)."""
+    method: str = current_app.config["BOOKSTORE"].password_hash_method
+    return await run_sync(generate_password_hash, pool=worker_pool())(password, method=method)
+
+
+def user_json(user: UserRow) -> dict[str, Any]:
+    """Return ``{"username", "is_admin"}``."""
+    return {"username": user.username, "is_admin": user.is_admin}
+
+
+async def load_user() -> UserRow | None:
+    """Return the logged-in user of this request, or ``None``."""
+    if "user" not in g:
+        auth_id = current_user.auth_id
+        user_id = int(auth_id) if auth_id is not None and auth_id.isdigit() else None
+        g.user = await data_layer().get_user(user_id) if user_id is not None else None
+    user: UserRow | None = g.user
+    return user
+
+
+def login_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Answer 401 unless the request has a valid session."""
+
+    @functools.wraps(view)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if await load_user() is None:
+            raise Unauthorized("log in first: POST /auth/login")
+        return await view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Answer 401 without a session and 403 to a logged-in user who is not an admin."""
+
+    @functools.wraps(view)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        user = await load_user()
+        if user is None:
+            raise Unauthorized("log in first: POST /auth/login")
+        if not user.is_admin:
+            raise Forbidden("only an admin may do this")
+        return await view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.post("/register")
+@json_body()
+@validate_request(Credentials)
+@validate_response(UserOut, 201)
+async def register(data: Credentials) -> tuple[dict[str, Any], int]:
+    password_hash = await hash_password(data.password)
+    user = await data_layer().create_user(data.username, password_hash, is_admin=False)
+    return user_json(user), 201
+
+
+@bp.post("/login")
+@json_body()
+@validate_request(LoginIn)
+async def login(data: LoginIn) -> Response:
+    limiter = login_limiter()
+    await limiter.check()
+    user = await data_layer().find_user(data.username)
+    stored_hash = user.password_hash if user is not None else _DUMMY_HASH
+    matches = await run_sync(check_password_hash, pool=worker_pool())(stored_hash, data.password)
+    if not matches or user is None:
+        await limiter.failed()
+        raise Unauthorized("unknown username or wrong password")
+    login_user(AuthUser(str(user.id)))
+    return no_content()
+
+
+@bp.post("/logout")
+async def logout() -> Response:
+    logout_user()
+    return no_content()
+
+
+@bp.get("/me")
+@login_required
+@validate_response(UserOut)
+async def me() -> dict[str, Any]:
+    user = await load_user()
+    assert user is not None  # login_required
+    return user_json(user)
+
+
+async def ensure_admin(username: str, password: str) -> UserRow:
+    """Create admin ``username`` unless that user exists; an existing user is made admin."""
+    store = data_layer()
+    user = await store.find_user(username)
+    if user is None:
+        return await store.create_user(
+            username.lower(), await hash_password(password), is_admin=True
+        )
+    if not user.is_admin:
+        await store.make_admin(user)
+    return user

@@ -1,0 +1,113 @@
+"""``/books``: list, create, read, replace, patch and delete books, with ETags and page links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+from quart import Response
+from quart import request
+from quart_schema import validate_querystring
+from quart_schema import validate_request
+from quart_schema import validate_response
+from werkzeug.datastructures import ETags
+
+from legacy_flask.schemas import BookIn
+from legacy_flask.schemas import BookOut
+from legacy_flask.schemas import BookPage
+from legacy_flask.schemas import BookPatch
+from legacy_flask.schemas import BookQuery
+from legacy_flask.schemas import BookRow
+from legacy_flask.schemas import book_json
+from legacy_flask.schemas import page_links
+from quart_app import events
+from quart_app.auth import admin_required
+from quart_app.auth import login_required
+from quart_app.extensions import data_layer
+from quart_app.responses import no_content
+from quart_app.responses import not_modified
+from quart_app.validation import json_body
+
+bp = Blueprint("books", __name__, url_prefix="/books")
+
+Headers = dict[str, str]
+
+
+def if_match() -> ETags | None:
+    """Return the request's ``If-Match`` tags, or ``None`` when it has no such header."""
+    return request.if_match if "If-Match" in request.headers else None
+
+
+def etag(book: BookRow) -> Headers:
+    """Return the ``ETag`` header of a book: its version, quoted (a strong validator)."""
+    return {"ETag": f'"{book.version}"'}
+
+
+@bp.get("")
+@validate_querystring(BookQuery)
+@validate_response(BookPage)
+async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Headers]:
+    books, total = await data_layer().list_books(query_args)
+    page = {
+        "items": [book_json(book) for book in books],
+        "total": total,
+        "limit": query_args.limit,
+        "offset": query_args.offset,
+    }
+    link = page_links(
+        request.path, query_args.filters(), query_args.limit, query_args.offset, total
+    )
+    return page, 200, {"Link": link} if link else {}
+
+
+@bp.post("")
+@login_required
+@json_body()
+@validate_request(BookIn)
+@validate_response(BookOut, 201)
+async def create_book(data: BookIn) -> tuple[dict[str, Any], int, Headers]:
+    book = await data_layer().create_book(data)
+    body = book_json(book)
+    events.publish("book.created", book.id, body)
+    return body, 201, {**etag(book), "Location": f"/books/{book.id}"}
+
+
+@bp.get("/<id:book_id>")
+@validate_response(BookOut)
+async def get_book(book_id: int) -> tuple[dict[str, Any], int, Headers] | Response:
+    book = await data_layer().get_book(book_id)
+    if request.if_none_match.contains_weak(str(book.version)):
+        return not_modified(str(book.version))
+    return book_json(book), 200, etag(book)
+
+
+@bp.put("/<id:book_id>")
+@login_required
+@json_body()
+@validate_request(BookIn)
+@validate_response(BookOut)
+async def replace_book(book_id: int, data: BookIn) -> tuple[dict[str, Any], int, Headers]:
+    book = await data_layer().update_book(book_id, data.model_dump(), if_match())
+    body = book_json(book)
+    events.publish("book.updated", book.id, body)
+    return body, 200, etag(book)
+
+
+@bp.patch("/<id:book_id>")
+@login_required
+@json_body(merge_patch=True)
+@validate_request(BookPatch)
+@validate_response(BookOut)
+async def patch_book(book_id: int, data: BookPatch) -> tuple[dict[str, Any], int, Headers]:
+    book = await data_layer().update_book(book_id, data.changes(), if_match())
+    body = book_json(book)
+    events.publish("book.updated", book.id, body)
+    return body, 200, etag(book)
+
+
+@bp.delete("/<id:book_id>")
+@admin_required
+async def delete_book(book_id: int) -> Response:
+    await data_layer().delete_book(book_id, if_match())
+    events.publish("book.deleted", book_id, {"id": book_id})
+    return no_content()

@@ -1,0 +1,50 @@
+"""``/books/{id}/cover``: upload a PNG or JPEG cover and fetch it with an ETag."""
+
+from __future__ import annotations
+
+from quart import Blueprint
+from quart import Response
+from quart import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import UnsupportedMediaType
+
+from legacy_flask.media import sniff_image
+from legacy_flask.settings import MAX_COVER_BYTES
+from migrate import run_sync
+from quart_app.auth import login_required
+from quart_app.extensions import data_layer
+from quart_app.extensions import worker_pool
+from quart_app.responses import no_content
+from quart_app.responses import not_modified
+
+bp = Blueprint("covers", __name__, url_prefix="/books/<id:book_id>/cover")
+
+
+@bp.put("")
+@login_required
+async def put_cover(book_id: int) -> Response:
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("upload the cover as multipart/form-data, field 'file'")
+    upload = (await request.files).get("file")
+    if upload is None:
+        raise BadRequest("the form has no 'file' field")
+    # The parsed upload may be spooled to a temporary file: read it off the event loop.
+    data = await run_sync(upload.stream.read, pool=worker_pool())(MAX_COVER_BYTES + 1)
+    if len(data) > MAX_COVER_BYTES:
+        raise RequestEntityTooLarge(f"a cover may have at most {MAX_COVER_BYTES} bytes")
+    media_type = sniff_image(data)
+    if media_type is None:
+        raise UnsupportedMediaType("the cover must be a PNG or JPEG image")
+    await data_layer().set_cover(book_id, media_type, data)
+    return no_content()
+
+
+@bp.get("")
+async def get_cover(book_id: int) -> Response:
+    cover = await data_layer().get_cover(book_id)
+    if request.if_none_match.contains_weak(cover.sha256):
+        return not_modified(cover.sha256)
+    response = Response(cover.data, mimetype=cover.media_type)
+    response.set_etag(cover.sha256)
+    return response

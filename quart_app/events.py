@@ -1,0 +1,181 @@
+"""``WS /ws/events``: one JSON message per committed change, to every connected client.
+
+Each message is ``{"event": "book.created" | "book.updated" | "book.deleted" |
+"review.created", "id": int, "data": {...}}``, published by the view right after the change is
+committed, so one process delivers them in commit order.
+
+Every client has a bounded queue (``EVENTS_QUEUE_SIZE`` messages). Publishing never waits for a
+client: a client whose queue is full has fallen behind, is dropped from the feed, and is closed
+with code 1013 (*Try Again Later*, RFC 6455 §7.4.2, IANA WebSocket close codes) once its
+connection takes writes again; the others keep receiving. A single send that cannot complete
+within ``EVENTS_SEND_TIMEOUT`` seconds ends the connection too.
+
+The feed is per process. With several Hypercorn workers on PostgreSQL, :class:`PostgresRelay`
+carries every event through ``LISTEN``/``NOTIFY`` so that each worker delivers every change,
+whichever worker made it; on SQLite each worker's clients see that worker's changes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from quart import Blueprint
+from quart import Quart
+from quart import current_app
+from quart import websocket
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("events", __name__)
+
+EVENTS = "bookstore.events"
+#: Close code for a client that fell behind: "Try Again Later".
+CLOSE_TOO_SLOW = 1013
+#: Messages a client may fall behind before it is dropped.
+DEFAULT_QUEUE_SIZE = 256
+#: Seconds one send may take before the client is taken to be gone.
+DEFAULT_SEND_TIMEOUT_S = 30.0
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One connected client: its queue, and whether it fell behind."""
+
+    queue: asyncio.Queue[str]
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class EventBroker:
+    """Fan each published message out to every subscriber of this process, without waiting.
+
+    :param queue_size: messages a subscriber may hold before it is dropped.
+    """
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.queue_size = queue_size
+        self.subscribers: set[Subscriber] = set()
+        self.relay: PostgresRelay | None = None
+
+    def subscribe(self) -> Subscriber:
+        """Add a subscriber; it receives every message published from now on."""
+        subscriber = Subscriber(asyncio.Queue(self.queue_size))
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Remove a subscriber (idempotent)."""
+        self.subscribers.discard(subscriber)
+
+    def deliver(self, message: str) -> None:
+        """Put ``message`` (JSON text) in every subscriber's queue; drop those that are full."""
+        for subscriber in list(self.subscribers):
+            try:
+                subscriber.queue.put_nowait(message)
+            except asyncio.QueueFull:
+                self.unsubscribe(subscriber)
+                subscriber.dropped.set()
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        """Publish to this process's clients, or through PostgreSQL to every worker's."""
+        text = json.dumps(message, separators=(",", ":"))
+        if self.relay is not None:
+            await self.relay.notify(text)
+        else:
+            self.deliver(text)
+
+
+def publish(event: str, event_id: int, data: dict[str, Any]) -> None:
+    """Announce a committed change to ``/ws/events`` clients; never waits for them.
+
+    :param event: ``book.created``, ``book.updated``, ``book.deleted`` or ``review.created``.
+    :param event_id: the id of the book or review.
+    :param data: the resource as the API returns it (``{"id": …}`` for a deletion).
+    """
+    broker: EventBroker = current_app.extensions[EVENTS]
+    message = {"event": event, "id": event_id, "data": data}
+    if broker.relay is None:
+        broker.deliver(json.dumps(message, separators=(",", ":")))
+    else:
+        # NOTIFY is a round trip to PostgreSQL; keep it off the response path.
+        current_app.add_background_task(broker.publish, message)
+
+
+@bp.websocket("/ws/events")
+async def events() -> None:
+    broker: EventBroker = current_app.extensions[EVENTS]
+    timeout_s: float = current_app.config["EVENTS_SEND_TIMEOUT"]
+    await websocket.accept()
+    subscriber = broker.subscribe()
+    try:
+        while True:
+            getter = asyncio.ensure_future(subscriber.queue.get())
+            dropped = asyncio.ensure_future(subscriber.dropped.wait())
+            done, _ = await asyncio.wait({getter, dropped}, return_when=asyncio.FIRST_COMPLETED)
+            getter.cancel()
+            dropped.cancel()
+            if getter in done and not getter.cancelled():
+                async with asyncio.timeout(timeout_s):
+                    await websocket.send(getter.result())
+                continue
+            await websocket.close(CLOSE_TOO_SLOW, "fell behind the event feed")
+            return
+    except TimeoutError:
+        log.info("closing an events client that took over %s s to accept one message", timeout_s)
+    finally:
+        broker.unsubscribe(subscriber)
+
+
+def init_events(app: Quart, queue_size: int, send_timeout_s: float) -> EventBroker:
+    """Give ``app`` its broker and the ``/ws/events`` route."""
+    broker = EventBroker(queue_size)
+    app.extensions[EVENTS] = broker
+    app.config.setdefault("EVENTS_SEND_TIMEOUT", send_timeout_s)
+    return broker
+
+
+class PostgresRelay:
+    """Carry events between worker processes with PostgreSQL ``LISTEN``/``NOTIFY``.
+
+    One asyncpg connection per process listens on :attr:`CHANNEL` and hands each notification
+    to the local broker; PostgreSQL delivers notifications in the order their transactions
+    commit. Payloads are limited to 8000 bytes by PostgreSQL; a book is far smaller.
+
+    :param dsn: a ``postgresql://`` URL.
+    :param broker: the local broker that receives every notification.
+    """
+
+    CHANNEL = "bookstore_events"
+
+    def __init__(self, dsn: str, broker: EventBroker) -> None:
+        self.dsn = dsn
+        self.broker = broker
+        self._listener: Any = None
+        self._sender: Any = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        import asyncpg
+
+        self._listener = await asyncpg.connect(self.dsn)
+        await self._listener.add_listener(self.CHANNEL, self._on_notification)
+        self._sender = await asyncpg.connect(self.dsn)
+        self.broker.relay = self
+
+    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.broker.deliver(payload)
+
+    async def notify(self, text: str) -> None:
+        """Send ``text`` to every listening process, this one included."""
+        async with self._lock:
+            await self._sender.execute("SELECT pg_notify($1, $2)", self.CHANNEL, text)
+
+    async def stop(self) -> None:
+        self.broker.relay = None
+        for connection in (self._listener, self._sender):
+            if connection is not None:
+                await connection.close()

@@ -10,14 +10,18 @@ Exit status: 0 success, 1 the command failed, 2 a usage error (one line on stder
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from collections.abc import Callable
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 from typing import NoReturn
 from typing import TypeAlias
 
+from compare import demo
 from compare import inventory
+from compare import procs
 
 _PROG: Final = "python -m compare"
 
@@ -91,7 +95,59 @@ def _add_inventory(commands: _Commands) -> None:
     parser.set_defaults(run=run)
 
 
-_COMMANDS: Final[tuple[Callable[[_Commands], None], ...]] = (_add_inventory,)
+def _add_demo(commands: _Commands) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="serve both bookstores side by side on one seeded database until Ctrl-C",
+        description="Start the inventory stand-in, legacy_flask on Waitress and quart_app on "
+        "Hypercorn, on one seeded SQLite database.",
+    )
+    defaults = demo.DemoPorts()
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--flask-port", type=_port, default=defaults.flask, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--quart-port", type=_port, default=defaults.quart, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--inventory-port", type=_port, default=defaults.inventory, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=_latency_ms,
+        default=50.0,
+        metavar="MS",
+        help="the inventory stand-in's latency (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the database in this folder (default: a temporary folder, removed at exit)",
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        ports = demo.DemoPorts(args.flask_port, args.quart_port, args.inventory_port)
+        try:
+            return demo.run_demo(
+                host=args.host, ports=ports, data_dir=args.data_dir, latency_ms=args.latency_ms
+            )
+        except subprocess.CalledProcessError as exc:
+            print(
+                f"{_PROG} demo: error: setting up the database failed: {exc.stderr.decode().strip()}",
+                file=sys.stderr,
+            )
+        except procs.ServerStartError as exc:
+            print(f"{_PROG} demo: error: {exc}".splitlines()[0], file=sys.stderr)
+        return 1
+
+    parser.set_defaults(run=run)
+
+
+_COMMANDS: Final[tuple[Callable[[_Commands], None], ...]] = (_add_inventory, _add_demo)
 
 
 def _build_parser() -> _Parser:

@@ -38,12 +38,14 @@ from quart_app import health
 from quart_app import inventory
 from quart_app import reviews
 from quart_app.db import TortoiseContextMiddleware
+from quart_app.db import connection_name
 from quart_app.db import tortoise_config
 from quart_app.extensions import LOGIN_LIMITER
 from quart_app.extensions import POOL
 from quart_app.extensions import STORE
 from quart_app.extensions import TORTOISE
 from quart_app.extensions import LoginLimiter
+from quart_app.openapi import BookstoreOpenAPIProvider
 from quart_app.store import TortoiseStore
 from quart_app.threaded import ThreadedStore
 
@@ -80,7 +82,7 @@ def _init_data_layer(app: Quart, settings: Settings, pool: WorkerPool) -> None:
         if settings.data_layer == "tortoise":
             await run_sync(engine.dispose, pool=pool)()
             await context.init(tortoise_config(settings.database_url))
-            app.extensions[STORE] = TortoiseStore()
+            app.extensions[STORE] = TortoiseStore(connection_name(settings.database_url))
         else:
             app.extensions[STORE] = ThreadedStore(engine, pool)
         if settings.admin_username and settings.admin_password:
@@ -146,6 +148,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     QuartSchema(
         app,
         info=Info(title="Bookstore API", version="1"),
+        openapi_provider_class=BookstoreOpenAPIProvider,
         openapi_path="/openapi.json",
         swagger_ui_path="/docs",
         redoc_ui_path=None,

@@ -31,6 +31,8 @@ from migrate import run_sync
 from quart_app.extensions import data_layer
 from quart_app.extensions import login_limiter
 from quart_app.extensions import worker_pool
+from quart_app.openapi import problems
+from quart_app.openapi import responds
 from quart_app.responses import no_content
 from quart_app.store import UserRow
 from quart_app.validation import json_body
@@ -93,6 +95,7 @@ def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
 
 
 @bp.post("/register")
+@problems(400, 409, 413, 415)
 @json_body()
 @validate_request(Credentials)
 @validate_response(UserOut, 201)
@@ -103,6 +106,8 @@ async def register(data: Credentials) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/login")
+@responds(204)
+@problems(400, 401, 413, 415, 429)
 @json_body()
 @validate_request(LoginIn)
 async def login(data: LoginIn) -> Response:
@@ -119,12 +124,14 @@ async def login(data: LoginIn) -> Response:
 
 
 @bp.post("/logout")
+@responds(204)
 async def logout() -> Response:
     logout_user()
     return no_content()
 
 
 @bp.get("/me")
+@problems(401)
 @login_required
 @validate_response(UserOut)
 async def me() -> dict[str, Any]:

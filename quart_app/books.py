@@ -24,6 +24,8 @@ from quart_app import events
 from quart_app.auth import admin_required
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
+from quart_app.openapi import problems
+from quart_app.openapi import responds
 from quart_app.responses import no_content
 from quart_app.responses import not_modified
 from quart_app.validation import json_body
@@ -44,6 +46,7 @@ def etag(book: BookRow) -> Headers:
 
 
 @bp.get("")
+@problems(400)
 @validate_querystring(BookQuery)
 @validate_response(BookPage)
 async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Headers]:
@@ -61,6 +64,7 @@ async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Header
 
 
 @bp.post("")
+@problems(400, 401, 409, 413, 415)
 @login_required
 @json_body()
 @validate_request(BookIn)
@@ -73,6 +77,8 @@ async def create_book(data: BookIn) -> tuple[dict[str, Any], int, Headers]:
 
 
 @bp.get("/<id:book_id>")
+@responds(304)
+@problems(404)
 @validate_response(BookOut)
 async def get_book(book_id: int) -> tuple[dict[str, Any], int, Headers] | Response:
     book = await data_layer().get_book(book_id)
@@ -82,6 +88,7 @@ async def get_book(book_id: int) -> tuple[dict[str, Any], int, Headers] | Respon
 
 
 @bp.put("/<id:book_id>")
+@problems(400, 401, 404, 409, 412, 413, 415)
 @login_required
 @json_body()
 @validate_request(BookIn)
@@ -94,6 +101,7 @@ async def replace_book(book_id: int, data: BookIn) -> tuple[dict[str, Any], int,
 
 
 @bp.patch("/<id:book_id>")
+@problems(400, 401, 404, 409, 412, 413, 415)
 @login_required
 @json_body(merge_patch=True)
 @validate_request(BookPatch)
@@ -106,6 +114,8 @@ async def patch_book(book_id: int, data: BookPatch) -> tuple[dict[str, Any], int
 
 
 @bp.delete("/<id:book_id>")
+@responds(204)
+@problems(401, 403, 404, 412)
 @admin_required
 async def delete_book(book_id: int) -> Response:
     await data_layer().delete_book(book_id, if_match())

@@ -15,6 +15,8 @@ from migrate import run_sync
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
 from quart_app.extensions import worker_pool
+from quart_app.openapi import problems
+from quart_app.openapi import responds
 from quart_app.responses import no_content
 from quart_app.responses import not_modified
 
@@ -22,6 +24,8 @@ bp = Blueprint("covers", __name__, url_prefix="/books/<id:book_id>/cover")
 
 
 @bp.put("")
+@responds(204)
+@problems(400, 401, 404, 413, 415)
 @login_required
 async def put_cover(book_id: int) -> Response:
     if request.mimetype != "multipart/form-data":
@@ -41,6 +45,9 @@ async def put_cover(book_id: int) -> Response:
 
 
 @bp.get("")
+@responds(200, "image/png", "image/jpeg")
+@responds(304)
+@problems(404)
 async def get_cover(book_id: int) -> Response:
     cover = await data_layer().get_cover(book_id)
     if request.if_none_match.contains_weak(cover.sha256):

@@ -10,6 +10,8 @@ inside inherit it, so each app, including several in one test process, has its o
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from hypercorn.typing import ASGIFramework
@@ -60,12 +62,23 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
                 "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
             },
         }
+    name = connection_name(database_url)
     return {
-        "connections": {"default": connection},
-        "apps": {"models": {"models": ["quart_app.models"], "default_connection": "default"}},
+        "connections": {name: connection},
+        "apps": {"models": {"models": ["quart_app.models"], "default_connection": name}},
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def connection_name(database_url: str) -> str:
+    """Return the Tortoise connection name for ``database_url``: ``sqlite`` or ``postgres``.
+
+    Tortoise caches each model's SQL per (connection name, table), not per dialect; naming
+    the connection after its dialect keeps a SQLite app and a PostgreSQL app in one process
+    (a test run) from sending each other's SQL.
+    """
+    return "sqlite" if database_url.startswith("sqlite") else "postgres"
 
 
 class TortoiseContextMiddleware:
@@ -85,3 +98,13 @@ class TortoiseContextMiddleware:
             await self.app(scope, receive, send)
         finally:
             _current_context.reset(token)
+
+
+@contextlib.contextmanager
+def activated(context: TortoiseContext) -> Iterator[TortoiseContext]:
+    """Make ``context`` the current Tortoise context inside the block (scripts, the CLI)."""
+    token = _current_context.set(context)
+    try:
+        yield context
+    finally:
+        _current_context.reset(token)

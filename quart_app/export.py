@@ -12,6 +12,7 @@ from quart import Response
 from legacy_flask.schemas import rfc3339
 from legacy_flask.store import EXPORT_COLUMNS
 from quart_app.extensions import data_layer
+from quart_app.openapi import responds
 
 bp = Blueprint("export", __name__)
 
@@ -32,6 +33,7 @@ async def csv_chunks(batches: AsyncIterator[list[tuple[object, ...]]]) -> AsyncI
 
 
 @bp.get("/books/export.csv")
+@responds(200, "text/csv")
 async def export_csv() -> Response:
     response = Response(csv_chunks(data_layer().export_batches()), mimetype="text/csv")
     # Quart stops sending any response after RESPONSE_TIMEOUT (60 s by default); an export of

@@ -11,11 +11,13 @@ from legacy_flask.problems import DatabaseUnavailable
 from legacy_flask.schemas import HealthOut
 from quart_app.errors import DATABASE_DOWN
 from quart_app.extensions import data_layer
+from quart_app.openapi import problems
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
+@problems(503)
 @validate_response(HealthOut)
 async def health() -> dict[str, Any]:
     try:

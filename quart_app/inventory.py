@@ -25,7 +25,10 @@ from legacy_flask.schemas import AvailabilityOut
 from legacy_flask.schemas import Stock
 from legacy_flask.schemas import rfc3339
 from legacy_flask.schemas import utcnow
+from migrate import run_sync
+from quart_app.extensions import POOL
 from quart_app.extensions import data_layer
+from quart_app.openapi import problems
 
 bp = Blueprint("inventory", __name__, url_prefix="/books/<id:book_id>")
 
@@ -39,7 +42,9 @@ def init_inventory(app: Quart, base_url: str | None, timeout_s: float) -> None:
 
     @app.before_serving
     async def open_client() -> None:
-        app.extensions[CLIENT] = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+        # Building a client loads the CA bundle from disk: do it off the event loop.
+        new_client = run_sync(httpx.AsyncClient, pool=app.extensions[POOL])
+        app.extensions[CLIENT] = await new_client(base_url=base_url, timeout=timeout_s)
 
     @app.after_serving
     async def close_client() -> None:
@@ -70,6 +75,7 @@ async def fetch_stock(client: httpx.AsyncClient, isbn: str) -> Stock:
 
 
 @bp.get("/availability")
+@problems(404, 409, 502, 503, 504)
 @validate_response(AvailabilityOut)
 async def availability(book_id: int) -> dict[str, Any]:
     book = await data_layer().get_book(book_id)

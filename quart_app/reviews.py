@@ -20,6 +20,7 @@ from quart_app import events
 from quart_app.auth import load_user
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
+from quart_app.openapi import problems
 from quart_app.validation import json_body
 
 bp = Blueprint("reviews", __name__, url_prefix="/books/<id:book_id>/reviews")
@@ -28,6 +29,7 @@ Headers = dict[str, str]
 
 
 @bp.get("")
+@problems(400, 404)
 @validate_querystring(PageQuery)
 @validate_response(ReviewPage)
 async def list_reviews(book_id: int, query_args: PageQuery) -> tuple[dict[str, Any], int, Headers]:
@@ -43,6 +45,7 @@ async def list_reviews(book_id: int, query_args: PageQuery) -> tuple[dict[str, A
 
 
 @bp.post("")
+@problems(400, 401, 404, 409, 413, 415)
 @login_required
 @json_body()
 @validate_request(ReviewIn)

@@ -63,6 +63,7 @@ class DataLayer(Protocol):
 
     async def ping(self) -> None: ...
     async def get_book(self, book_id: int) -> BookRow: ...
+    async def find_book_by_isbn(self, isbn: str) -> BookRow | None: ...
     async def list_books(self, query: BookQuery) -> tuple[Sequence[BookRow], int]: ...
     async def create_book(self, data: BookIn) -> BookRow: ...
     async def update_book(
@@ -86,17 +87,26 @@ class DataLayer(Protocol):
 
 
 class TortoiseStore:
-    """:class:`DataLayer` on Tortoise ORM; needs the app's Tortoise context to be current."""
+    """:class:`DataLayer` on Tortoise ORM; needs the app's Tortoise context to be current.
+
+    :param connection_name: the Tortoise connection (:func:`quart_app.db.connection_name`).
+    """
+
+    def __init__(self, connection_name: str) -> None:
+        self.connection_name = connection_name
 
     async def ping(self) -> None:
         """Run ``SELECT 1``; raise the driver's error when the database is down."""
-        await get_connection("default").execute_query("SELECT 1")
+        await get_connection(self.connection_name).execute_query("SELECT 1")
 
     async def get_book(self, book_id: int) -> Book:
         book = await Book.get_or_none(id=book_id)
         if book is None:
             raise NotFound(f"book {book_id} does not exist")
         return book
+
+    async def find_book_by_isbn(self, isbn: str) -> Book | None:
+        return await Book.get_or_none(isbn=isbn)
 
     async def list_books(self, query: BookQuery) -> tuple[Sequence[Book], int]:
         books: QuerySet[Book] = Book.all()

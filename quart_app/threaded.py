@@ -65,6 +65,9 @@ class ThreadedStore:
     async def get_book(self, book_id: int) -> Book:
         return await self.uow.run(store.get_book, book_id)
 
+    async def find_book_by_isbn(self, isbn: str) -> Book | None:
+        return await self.uow.run(store.find_book_by_isbn, isbn)
+
     async def list_books(self, query: BookQuery) -> tuple[Sequence[Book], int]:
         return await self.uow.run(store.list_books, query)
 

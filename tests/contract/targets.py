@@ -26,6 +26,9 @@ IN_PROCESS_URL = "http://testserver"
 
 T = TypeVar("T")
 
+#: Longest the event loop may go without running a callback, in ms, in the contract suite.
+STALL_THRESHOLD_MS = 100
+
 
 @dataclass
 class Target:
@@ -127,12 +130,20 @@ def quart_target(
     config: dict[str, Any], check: Callable[[httpx.Response], None], *, data_layer: str = "tortoise"
 ) -> Iterator[Target]:
     """Run ``quart_app`` in-process through ASGI, its lifespan started as Hypercorn would."""
+    from migrate import StallDetector
     from quart_app import create_app
 
     runner = _LoopThread()
     app = create_app({**config, "data_layer": data_layer})
+    # Nothing the suite sends may block the event loop: a stall fails the test.
+    detector = StallDetector(threshold_ms=STALL_THRESHOLD_MS)
+    detector.init_app(app)
     test_app = app.test_app()
-    runner.run(test_app.startup())
+    try:
+        runner.run(test_app.startup())
+    except BaseException:
+        runner.close()
+        raise
 
     def new_client() -> httpx.Client:
         return httpx.Client(
@@ -153,6 +164,11 @@ def quart_target(
             runner.run(test_app.shutdown())
         finally:
             runner.close()
+        # A stall with a sampled stack is Python code that held the loop. One the watchdog
+        # could not sample happened while the process was off the CPU (a loaded 2-core CI
+        # machine) or C code held the GIL (a garbage collection): it is logged, not failed on.
+        stalls = "\n".join(stall.format() for stall in detector.stalls if stall.stack)
+        assert not stalls, f"quart_app blocked its event loop:\n{stalls}"
 
 
 async def _disconnect(app: Any) -> None:

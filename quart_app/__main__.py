@@ -1,0 +1,3 @@
+from quart_app.cli import main
+
+raise SystemExit(main())

@@ -63,18 +63,15 @@ def _limit_body_size() -> None:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the bookstore app.
 
-    Args:
-        config: overrides of :class:`legacy_flask.settings.Settings` fields in lower case
-            (``{"database_url": "sqlite:///x.db"}``) and Flask config keys in upper case
-            (``{"TESTING": True}``); everything else comes from ``BOOKSTORE_*`` variables.
+    :param config: overrides of :class:`legacy_flask.settings.Settings` fields in lower case
+        (``{"database_url": "sqlite:///x.db"}``) and Flask config keys in upper case
+        (``{"TESTING": True}``); everything else comes from ``BOOKSTORE_*`` variables.
 
-    Returns:
-        The app, with its tables created and the start-up admin (``BOOKSTORE_ADMIN_USERNAME``
-        and ``BOOKSTORE_ADMIN_PASSWORD``) in place.
+    :returns: the app, with its tables created and the start-up admin
+        (``BOOKSTORE_ADMIN_USERNAME`` and ``BOOKSTORE_ADMIN_PASSWORD``) in place.
 
-    Raises:
-        legacy_flask.settings.SettingsError: a setting has a value that cannot be used.
-        sqlalchemy.exc.OperationalError: the database cannot be reached at start-up.
+    :raises legacy_flask.settings.SettingsError: a setting has a value that cannot be used.
+    :raises sqlalchemy.exc.OperationalError: the database cannot be reached at start-up.
     """
     config = dict(config or {})
     settings = load_settings(config)

@@ -33,8 +33,7 @@ def sqlalchemy_url(database_url: str) -> str:
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``database_url`` (``sqlite:///file`` or ``postgresql://…``).
 
-    Raises:
-        sqlalchemy.exc.ArgumentError: the URL is not one SQLAlchemy understands.
+    :raises sqlalchemy.exc.ArgumentError: the URL is not one SQLAlchemy understands.
     """
     url = sqlalchemy_url(database_url)
     if url.startswith("sqlite"):

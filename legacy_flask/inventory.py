@@ -40,10 +40,9 @@ def init_inventory(app: Flask, base_url: str | None, timeout_s: float) -> None:
 def fetch_stock(client: httpx.Client, isbn: str) -> Stock:
     """Ask the inventory service for ``isbn``'s stock.
 
-    Raises:
-        InventoryTimeout: 504, no answer within the client's timeout (seconds).
-        InventoryFailed: 502, a connection error, a non-200 status, or a body that is not
-            ``{"isbn": str, "in_stock": int}``.
+    :raises InventoryTimeout: 504, no answer within the client's timeout (seconds).
+    :raises InventoryFailed: 502, a connection error, a non-200 status, or a body that is not
+        ``{"isbn": str, "in_stock": int}``.
     """
     try:
         answer = client.get(f"/stock/{isbn}")

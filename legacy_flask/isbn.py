@@ -26,9 +26,8 @@ def normalize_isbn(text: str) -> str:
     (``978-0-306-40615-7``), with hyphens and spaces anywhere. An ISBN-10 becomes
     ``978`` + its first nine digits + a new ISBN-13 check digit.
 
-    Raises:
-        ValueError: the text is not 10 or 13 digits after removing separators, or its check
-            digit is wrong. The message says which.
+    :raises ValueError: the text is not 10 or 13 digits after removing separators, or its check
+        digit is wrong. The message says which.
     """
     digits = text.translate(_SEPARATORS)
     if len(digits) == 10:

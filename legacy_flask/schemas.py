@@ -235,13 +235,11 @@ class Problem(BaseModel):
 def field_errors(exc: ValidationError, where: str) -> list[dict[str, Any]]:
     """Turn a pydantic error into the contract's ``errors`` list.
 
-    Args:
-        exc: the error raised by ``model_validate``.
-        where: ``"body"`` or ``"query"``, the first element of every ``loc``.
+    :param exc: the error raised by ``model_validate``.
+    :param where: ``"body"`` or ``"query"``, the first element of every ``loc``.
 
-    Returns:
-        ``[{"loc": [where, "year"], "msg": "Input should be less than or equal to 2100"}, …]``,
-        one entry per bad field, in pydantic's order.
+    :returns: one entry per bad field, in pydantic's order:
+        ``[{"loc": [where, "year"], "msg": "Input should be less than or equal to 2100"}, …]``.
     """
     return [
         {

@@ -114,17 +114,14 @@ def load_settings(
 ) -> Settings:
     """Build :class:`Settings` from the environment, then apply ``overrides``.
 
-    Args:
-        overrides: field names of :class:`Settings` (``{"database_url": …}``); keys that are
-            not fields are ignored so an app's own config keys can share the mapping.
-        environ: the environment to read (default :data:`os.environ`).
+    :param overrides: field names of :class:`Settings` (``{"database_url": …}``); keys that are
+        not fields are ignored so an app's own config keys can share the mapping.
+    :param environ: the environment to read (default :data:`os.environ`).
 
-    Returns:
-        The settings. When no secret key is given, a random one is made for this process and a
-        warning is logged: cookies signed by one process are then not accepted by another.
+    :returns: the settings. When no secret key is given, a random one is made for this process
+        and a warning is logged: cookies signed by one process are then not accepted by another.
 
-    Raises:
-        SettingsError: a value has the wrong form (``BOOKSTORE_INVENTORY_TIMEOUT=abc``).
+    :raises SettingsError: a value has the wrong form (``BOOKSTORE_INVENTORY_TIMEOUT=abc``).
     """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}

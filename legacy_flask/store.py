@@ -146,10 +146,10 @@ def update_book(
 
     Used for PUT (every writable field) and PATCH (the merge patch's fields).
 
-    Raises:
-        NotFound: no such book (404).
-        VersionMismatch: ``If-Match`` fails, or a concurrent writer bumped the version (412).
-        AlreadyExists: the new ISBN belongs to another book (409).
+    :raises NotFound: no such book (404).
+    :raises VersionMismatch: ``If-Match`` fails, or a concurrent writer bumped the version
+        (412).
+    :raises AlreadyExists: the new ISBN belongs to another book (409).
     """
     book = get_book(session, book_id)
     check_version(book, if_match)

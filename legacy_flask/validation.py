@@ -24,13 +24,13 @@ MERGE_PATCH_JSON = "application/merge-patch+json"
 def json_body(model: type[Model], *, merge_patch: bool = False) -> Model:
     """Parse the request body as JSON and validate it with ``model``.
 
-    Raises:
-        UnsupportedMediaType: 415, the body is not ``application/json`` (or, with
-            ``merge_patch``, ``application/merge-patch+json``).
-        BadRequest: 400, the body is not well-formed UTF-8 JSON.
-        ValidationFailed: 400 with one ``errors`` entry per bad field (``loc`` starts with ``body``).
-        RequestEntityTooLarge: 413, the body is larger than the route's limit (raised by werkzeug
-            while reading).
+    :raises UnsupportedMediaType: 415, the body is not ``application/json`` (or, with
+        ``merge_patch``, ``application/merge-patch+json``).
+    :raises BadRequest: 400, the body is not well-formed UTF-8 JSON.
+    :raises ValidationFailed: 400 with one ``errors`` entry per bad field (``loc`` starts with
+        ``body``).
+    :raises RequestEntityTooLarge: 413, the body is larger than the route's limit (raised by
+        werkzeug while reading).
     """
     accepted = (JSON, MERGE_PATCH_JSON) if merge_patch else (JSON,)
     if request.mimetype not in accepted:
@@ -49,9 +49,8 @@ def json_body(model: type[Model], *, merge_patch: bool = False) -> Model:
 def query_args(model: type[Model]) -> Model:
     """Validate the query string with ``model`` (first value of each key; unknown keys ignored).
 
-    Raises:
-        ValidationFailed: 400 with one ``errors`` entry per bad parameter (``loc`` starts with
-            ``query``).
+    :raises ValidationFailed: 400 with one ``errors`` entry per bad parameter (``loc`` starts
+        with ``query``).
     """
     try:
         return model.model_validate(request.args.to_dict(flat=True))

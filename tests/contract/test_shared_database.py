@@ -32,7 +32,12 @@ def test_a_book_written_through_one_app_is_read_changed_and_deleted_through_the_
         TARGETS[other](bookstore_config, no_server_errors) as second,
     ):
         author = first.client()
-        assert author.post("/auth/register", json={"username": USER[0], "password": USER[1]}).status_code == 201
+        assert (
+            author.post(
+                "/auth/register", json={"username": USER[0], "password": USER[1]}
+            ).status_code
+            == 201
+        )
         login(author, *USER)
         editor = login(second.client(), *USER)  # the same account, through the other app
         admin = login(second.client(), *ADMIN)
@@ -40,17 +45,29 @@ def test_a_book_written_through_one_app_is_read_changed_and_deleted_through_the_
         book = create_book(author)
         assert second.client().get(f"/books/{book['id']}").json() == book
 
-        patched = editor.patch(f"/books/{book['id']}", json={"price_cents": 5}, headers={"If-Match": '"1"'})
+        patched = editor.patch(
+            f"/books/{book['id']}", json={"price_cents": 5}, headers={"If-Match": '"1"'}
+        )
         assert patched.status_code == 200 and patched.json()["version"] == 2
         assert author.get(f"/books/{book['id']}").json() == patched.json()
-        assert_problem(author.put(f"/books/{book['id']}", json={"title": "T", "author": "A"}, headers={"If-Match": '"1"'}), 412)
+        assert_problem(
+            author.put(
+                f"/books/{book['id']}",
+                json={"title": "T", "author": "A"},
+                headers={"If-Match": '"1"'},
+            ),
+            412,
+        )
 
         review = author.post(f"/books/{book['id']}/reviews", json={"rating": 4, "text": "ok"})
         assert review.status_code == 201
         assert editor.get(f"/books/{book['id']}/reviews").json()["items"] == [review.json()]
         assert_problem(editor.post(f"/books/{book['id']}/reviews", json={"rating": 1}), 409)
 
-        assert editor.put(f"/books/{book['id']}/cover", files={"file": ("c.jpg", JPEG)}).status_code == 204
+        assert (
+            editor.put(f"/books/{book['id']}/cover", files={"file": ("c.jpg", JPEG)}).status_code
+            == 204
+        )
         cover = author.get(f"/books/{book['id']}/cover")
         assert cover.content == JPEG and cover.headers["Content-Type"] == "image/jpeg"
 

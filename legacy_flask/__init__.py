@@ -11,8 +11,6 @@ from typing import Any
 
 from flask import Flask
 from flask import request
-from werkzeug.routing import BaseConverter
-from werkzeug.routing import ValidationError
 
 from legacy_flask import auth
 from legacy_flask import books
@@ -27,28 +25,13 @@ from legacy_flask.extensions import ENGINE
 from legacy_flask.extensions import engine
 from legacy_flask.extensions import init_database
 from legacy_flask.extensions import init_limiter
-from legacy_flask.schemas import MAX_ID
+from legacy_flask.routing import IdConverter
 from legacy_flask.settings import MAX_COVER_BYTES
 from legacy_flask.settings import MAX_JSON_BYTES
 from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
 from legacy_flask.settings import load_settings
 
 __all__ = ["close_app", "create_app"]
-
-
-class IdConverter(BaseConverter):
-    """A positive 64-bit id in a path; anything else (``0``, ``-1``, ``abc``) does not route (404)."""
-
-    regex = r"[1-9][0-9]{0,18}"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
-            raise ValidationError()
-        return number
-
-    def to_url(self, value: Any) -> str:
-        return str(value)
 
 
 def _limit_body_size() -> None:

@@ -16,12 +16,10 @@ from quart_schema import Info
 from quart_schema import QuartSchema
 from sqlalchemy import Engine
 from tortoise.context import TortoiseContext
-from werkzeug.routing import BaseConverter
-from werkzeug.routing import ValidationError
 
 from legacy_flask.db import create_tables
 from legacy_flask.db import make_engine
-from legacy_flask.schemas import MAX_ID
+from legacy_flask.routing import IdConverter
 from legacy_flask.settings import MAX_COVER_BYTES
 from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
 from legacy_flask.settings import Settings
@@ -50,21 +48,6 @@ from quart_app.store import TortoiseStore
 from quart_app.threaded import ThreadedStore
 
 __all__ = ["create_app"]
-
-
-class IdConverter(BaseConverter):
-    """A positive 64-bit id in a path; anything else (``0``, ``-1``, ``abc``) does not route (404)."""
-
-    regex = r"[1-9][0-9]{0,18}"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
-            raise ValidationError()
-        return number
-
-    def to_url(self, value: Any) -> str:
-        return str(value)
 
 
 def _init_data_layer(app: Quart, settings: Settings, pool: WorkerPool) -> None:

@@ -25,9 +25,11 @@ from quart_app.auth import admin_required
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
 from quart_app.openapi import problems
+from quart_app.openapi import request_body
 from quart_app.openapi import responds
 from quart_app.responses import no_content
 from quart_app.responses import not_modified
+from quart_app.validation import MERGE_PATCH_JSON
 from quart_app.validation import json_body
 
 bp = Blueprint("books", __name__, url_prefix="/books")
@@ -102,6 +104,7 @@ async def replace_book(book_id: int, data: BookIn) -> tuple[dict[str, Any], int,
 
 @bp.patch("/<id:book_id>")
 @problems(400, 401, 404, 409, 412, 413, 415)
+@request_body(MERGE_PATCH_JSON)
 @login_required
 @json_body(merge_patch=True)
 @validate_request(BookPatch)

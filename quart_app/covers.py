@@ -16,6 +16,7 @@ from quart_app.auth import login_required
 from quart_app.extensions import data_layer
 from quart_app.extensions import worker_pool
 from quart_app.openapi import problems
+from quart_app.openapi import request_body
 from quart_app.openapi import responds
 from quart_app.responses import no_content
 from quart_app.responses import not_modified
@@ -26,6 +27,14 @@ bp = Blueprint("covers", __name__, url_prefix="/books/<id:book_id>/cover")
 @bp.put("")
 @responds(204)
 @problems(400, 401, 404, 413, 415)
+@request_body(
+    "multipart/form-data",
+    {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+    },
+)
 @login_required
 async def put_cover(book_id: int) -> Response:
     if request.mimetype != "multipart/form-data":

@@ -109,9 +109,11 @@ def publish(event: str, event_id: int, data: dict[str, Any]) -> None:
 async def events() -> None:
     broker: EventBroker = current_app.extensions[EVENTS]
     timeout_s: float = current_app.config["EVENTS_SEND_TIMEOUT"]
-    await websocket.accept()
+    # Subscribed before the handshake completes: a client that sees the connection open
+    # receives every change committed from then on.
     subscriber = broker.subscribe()
     try:
+        await websocket.accept()
         while True:
             getter = asyncio.ensure_future(subscriber.queue.get())
             dropped = asyncio.ensure_future(subscriber.dropped.wait())

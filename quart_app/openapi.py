@@ -14,15 +14,19 @@ from typing import Any
 from typing import TypeVar
 
 from quart_schema.openapi import OpenAPIProvider
+from werkzeug.routing import BaseConverter
 from werkzeug.routing import Rule
 
 from legacy_flask.problems import PROBLEM_JSON
+from legacy_flask.routing import IdConverter
+from legacy_flask.schemas import MAX_ID
 from legacy_flask.schemas import Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _RESPONDS = "_bookstore_responds"
 _PROBLEMS = "_bookstore_problems"
+_BODIES = "_bookstore_bodies"
 _REF = "#/components/schemas/{model}"
 
 
@@ -41,6 +45,20 @@ def problems(*statuses: int) -> Callable[[F], F]:
 
     def decorator(view: F) -> F:
         setattr(view, _PROBLEMS, sorted({*getattr(view, _PROBLEMS, ()), *statuses}))
+        return view
+
+    return decorator
+
+
+def request_body(media_type: str, schema: dict[str, Any] | None = None) -> Callable[[F], F]:
+    """Document one more media type for a view's request body.
+
+    Without ``schema`` it takes the schema of the body quart-schema documents (for a JSON
+    merge patch, ``application/merge-patch+json`` next to ``application/json``).
+    """
+
+    def decorator(view: F) -> F:
+        setattr(view, _BODIES, [*getattr(view, _BODIES, ()), (media_type, schema)])
         return view
 
     return decorator
@@ -73,7 +91,29 @@ class BookstoreOpenAPIProvider(OpenAPIProvider):
             }
         if getattr(view, _PROBLEMS, ()):
             components.update(_problem_components())
+        bodies = getattr(view, _BODIES, ())
         for operations in paths.values():
             for operation in operations.values():
                 operation["responses"] = {**operation.get("responses", {}), **extra}
+                if bodies:
+                    operation["requestBody"] = self._request_body(operation, bodies)
         return paths, components
+
+    @staticmethod
+    def _request_body(operation: dict[str, Any], bodies: Any) -> dict[str, Any]:
+        body: dict[str, Any] = dict(
+            operation.get("requestBody") or {"required": True, "content": {}}
+        )
+        content: dict[str, Any] = dict(body["content"])
+        first: dict[str, Any] = next(iter(content.values()), {})
+        documented = first.get("schema")
+        for media_type, schema in bodies:
+            content[media_type] = {"schema": schema if schema is not None else documented}
+        body["content"] = content
+        return body
+
+    def build_path_parameter(self, name: str, converter: BaseConverter) -> dict[str, Any]:
+        parameter = super().build_path_parameter(name, converter)
+        if isinstance(converter, IdConverter):
+            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        return parameter

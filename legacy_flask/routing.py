@@ -1,0 +1,25 @@
+"""The ``id`` URL converter both apps route with (werkzeug's routing, shared by Flask and Quart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError
+
+from legacy_flask.schemas import MAX_ID
+
+
+class IdConverter(BaseConverter):
+    """A positive 64-bit id in a path; anything else (``0``, ``-1``, ``abc``) does not route (404)."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(value)

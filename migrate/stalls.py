@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import selectors
 import logging
 import sys
 import threading
 import time
 import traceback
+import types
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +39,8 @@ class Stall:
         blocking code ran outside a task (a plain callback) or was not sampled.
     :param stack: the loop thread's stack sampled during the block, outermost frame
         first, as :func:`traceback.format_stack` lines; empty if the block ended before
-        the sample (a block barely over the threshold).
+        the sample (a block barely over the threshold), or if the loop was found idle in its
+        selector (the process was not scheduled in time: no code held the loop).
     """
 
     duration_ms: float
@@ -54,7 +57,7 @@ class Stall:
             f"Event loop blocked for {self.duration_ms:.0f} ms{where}{task}, "
             f"over the {self.threshold_ms:.0f} ms threshold"
         )
-        body = "".join(self.stack) if self.stack else "  (the block ended before a sample)\n"
+        body = "".join(self.stack) if self.stack else "  (no code was sampled on the loop)\n"
         return f"{head}. Blocking code, most recent call last:\n{body}"
 
 
@@ -241,6 +244,10 @@ class StallDetector:
 
     def _take_sample(self, beat: int) -> _Sample:
         frame = sys._current_frames().get(self._thread_id)
+        if frame is not None and _waiting_for_io(frame):
+            # The loop is idle in its selector: no code holds it, the OS has just not woken
+            # it yet (a loaded machine). Such a late beat is recorded without a stack.
+            frame = None
         stack = tuple(traceback.format_stack(frame)) if frame is not None else ()
         task = asyncio.current_task(self._loop) if self._loop is not None else None
         route = self._routes.get(task) if task is not None else None
@@ -248,6 +255,11 @@ class StallDetector:
 
     def __repr__(self) -> str:
         return f"<StallDetector threshold_ms={self.threshold_ms} stalls={len(self._stalls)}>"
+
+
+def _waiting_for_io(frame: types.FrameType) -> bool:
+    """Whether the innermost frame is the event loop waiting in :mod:`selectors`."""
+    return frame.f_code.co_filename == selectors.__file__
 
 
 def _log_stall(stall: Stall) -> None:

@@ -5,54 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import logging
 import os
 import secrets
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
-
-from legacy_flask.settings import SettingsError
+from legacy_flask.commands import command_parser
+from legacy_flask.commands import manage_config
+from legacy_flask.commands import read_password
+from legacy_flask.commands import run_command
 
 #: The ASGI application Hypercorn's workers import: the factory, called once per worker.
 APPLICATION_PATH = "quart_app:create_app()"
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db", metavar="URL", help="database URL (default: BOOKSTORE_DATABASE_URL)"
-    )
-    parser = argparse.ArgumentParser(prog="python -m quart_app", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", parents=[common], help="serve the app with Hypercorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8001)
+    parser, serve = command_parser("python -m quart_app", "Hypercorn", 8001)
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--worker-class", choices=("asyncio", "uvloop"), default="asyncio")
     serve.add_argument(
         "--access-log", action="store_true", help="log every request to stderr (off: it costs CPU)"
     )
-    commands.add_parser("init-db", parents=[common], help="create the tables that are missing")
-    admin = commands.add_parser(
-        "create-admin", parents=[common], help="create an admin (password from a prompt or stdin)"
-    )
-    admin.add_argument("name")
-    commands.add_parser("seed", parents=[common], help="add the sample books that are missing")
     return parser
-
-
-def _read_password() -> str:
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat: ") != password:
-            raise ValueError("the passwords differ")
-        return password
-    return sys.stdin.readline().rstrip("\r\n")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -81,7 +56,7 @@ def serve(args: argparse.Namespace) -> int:
     return run(config)
 
 
-async def _manage(args: argparse.Namespace, config: dict[str, Any]) -> None:
+async def _manage(args: argparse.Namespace, config: dict[str, object]) -> None:
     from legacy_flask.schemas import BookIn
     from legacy_flask.schemas import Credentials
     from legacy_flask.seed import sample_books
@@ -94,7 +69,7 @@ async def _manage(args: argparse.Namespace, config: dict[str, Any]) -> None:
     credentials = None
     if args.command == "create-admin":
         credentials = Credentials.model_validate(
-            {"username": args.name, "password": _read_password()}
+            {"username": args.name, "password": read_password()}
         )
     app = create_app(config)
     async with app.test_app(), app.app_context():
@@ -115,25 +90,14 @@ async def _manage(args: argparse.Namespace, config: dict[str, Any]) -> None:
                 print("tables are ready", file=sys.stderr)
 
 
+def manage(args: argparse.Namespace) -> int:
+    """Run ``init-db``, ``create-admin`` or ``seed``."""
+    asyncio.run(_manage(args, manage_config(args)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return 0 on success, 2 on bad input (one line on stderr)."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        if args.command == "serve":
-            return serve(args)
-        config: dict[str, Any] = {"secret_key": "not-used-by-" + args.command}
-        if args.db:
-            config["database_url"] = args.db
-        asyncio.run(_manage(args, config))
-        return 0
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        print(f"error: {problems}", file=sys.stderr)
-    except (SettingsError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-    except (SQLAlchemyError, OSError) as exc:
-        print(f"error: database: {exc}", file=sys.stderr)
-    except KeyboardInterrupt:
-        return 130
-    return 2
+    return run_command(
+        _parser(), lambda args: serve(args) if args.command == "serve" else manage(args), argv
+    )

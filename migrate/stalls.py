@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import selectors
 import logging
+import selectors
 import sys
 import threading
 import time

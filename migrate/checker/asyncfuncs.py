@@ -37,6 +37,7 @@ VIEW_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "dispatch_request"}
 )
 VIEW_BASES = frozenset({"flask.views.View", "flask.views.MethodView"})
+THREADS = frozenset({"threading.Thread"})
 RUN_SYNC = frozenset({"quart.utils.run_sync", "migrate.run_sync", "flask.utils.run_sync"})
 ROOTS = {"view": "QM301", "error handler": "QM302", "request hook": "QM303"}
 
@@ -60,11 +61,18 @@ def _decorator_kind(ctx: FileContext, dec: ast.expr) -> str | None:
         return None
     if attr == "route":
         return "view"
-    first = call.args[0] if call.args else None
-    is_path = isinstance(first, ast.Constant) and str(first.value).startswith("/")
-    if attr in ROUTE_METHODS and is_path:
+    first = call.args[0] if call.args else _keyword(call, "rule")
+    if attr in ROUTE_METHODS and _is_rule(first):
         return "view"
     return None
+
+
+def _is_rule(expr: ast.expr | None) -> bool:
+    # ``"/books"``; ``""`` and ``"<int:id>"`` are rules too under a blueprint's url_prefix
+    # (Flask joins them onto the prefix), as in ``@bp.get("")`` for the prefix itself.
+    if not isinstance(expr, ast.Constant) or not isinstance(expr.value, str):
+        return False
+    return expr.value == "" or expr.value.startswith(("/", "<"))
 
 
 def _local(ctx: FileContext, expr: ast.expr) -> bool:
@@ -90,6 +98,8 @@ def on_function(ctx: FileContext, node: ast.AST) -> None:
     class_qual = ctx.scopes[-1].class_qual
     if kind is None and node.name in VIEW_METHODS and class_qual in ctx.view_classes:
         kind = "view"
+    if node.name == "run" and class_qual in ctx.thread_classes:
+        ctx.result.thread_entries.append(summary.qualname)
     if kind == "view":
         for dec in node.decorator_list:
             name = _decorator_name(ctx, dec)
@@ -101,12 +111,15 @@ def on_function(ctx: FileContext, node: ast.AST) -> None:
 
 
 def on_class(ctx: FileContext, node: ast.AST) -> None:
-    """Remember classes that subclass Flask's ``View`` or ``MethodView``."""
+    """Remember classes that subclass Flask's ``View``/``MethodView`` or ``threading.Thread``."""
     assert isinstance(node, ast.ClassDef)
+    outer = ctx.scopes[-1].summary.qualname if ctx.scopes else ctx.module
     for base in node.bases:
-        if ctx.resolve(base) in VIEW_BASES:
-            outer = ctx.scopes[-1].summary.qualname if ctx.scopes else ctx.module
+        name = ctx.resolve(base)
+        if name in VIEW_BASES:
             ctx.view_classes.add(f"{outer}.{node.name}")
+        elif name in THREADS:
+            ctx.thread_classes.add(f"{outer}.{node.name}")
 
 
 def on_call(ctx: FileContext, node: ast.AST) -> None:
@@ -128,6 +141,7 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
         _check_stream(ctx, node)
         return
     else:
+        _check_thread(ctx, node)
         return
     if target is None:
         return
@@ -141,10 +155,23 @@ def _keyword(node: ast.Call, name: str) -> ast.expr | None:
 
 
 def on_name_call(ctx: FileContext, node: ast.AST) -> None:
-    """Check ``stream_with_context(gen())`` imported as a plain name."""
+    """Check ``stream_with_context(gen())`` and ``Thread(target=f)`` imported as plain names."""
     assert isinstance(node, ast.Call)
     if isinstance(node.func, ast.Name) and ctx.resolve(node.func) == "flask.stream_with_context":
         _check_stream(ctx, node)
+    elif isinstance(node.func, ast.Name):
+        _check_thread(ctx, node)
+
+
+def _check_thread(ctx: FileContext, node: ast.Call) -> None:
+    # ``Thread(target=f)`` / ``Timer(s, f)``: ``f`` runs in its own thread, not on the loop.
+    name = ctx.resolve(node.func)
+    if name not in THREADS and name != "threading.Timer":
+        return
+    keyword = "target" if name in THREADS else "function"
+    target = node.args[1] if len(node.args) > 1 else _keyword(node, keyword)
+    if target is not None and (qualname := ctx.callee_qualname(target)) is not None:
+        ctx.result.thread_entries.append(qualname)
 
 
 def _check_stream(ctx: FileContext, node: ast.Call) -> None:

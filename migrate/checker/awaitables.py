@@ -99,9 +99,10 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
         elif short == "make_response" and name != "flask.current_app.make_response":
             ctx.report(node, "QM204", what=short)
         elif short == "send_file":
-            ctx.report(node, "QM205", renames=_renames(node, SEND_FILE_RENAMES))
+            ctx.report(node, "QM205", what=short, renames=_renames(node, SEND_FILE_RENAMES))
         elif short == "send_from_directory":
-            ctx.report(node, "QM206", renames=_renames(node, {"path": "file_name"}))
+            renames = _renames(node, {"path": "file_name"})
+            ctx.report(node, "QM206", what=short, renames=renames)
         elif short == "flash":
             ctx.report(node, "QM208", what="flash")
         if short in RENDER or short in ("send_file", "send_from_directory", "flash"):
@@ -222,10 +223,23 @@ def on_with(ctx: FileContext, node: ast.AST) -> None:
         if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Attribute):
             continue
         attr = expr.func.attr
-        if attr in CONTEXT_METHODS:
-            ctx.report(expr, "QM211", what=f"{_text(expr.func.value, 'app')}.{attr}")
+        what = f"{_text(expr.func.value, 'app')}.{attr}"
+        if attr == "app_context" and _built_here(ctx, expr.func.value):
+            ctx.report(expr, "QM214", what=what)
+            ctx.startup_blocks.add(id(node))
+        elif attr in CONTEXT_METHODS:
+            ctx.report(expr, "QM211", what=what)
         elif attr in ("open_resource", "open_instance_resource") and item.optional_vars:
             ctx.bind_tag(item.optional_vars, "aw:aiofile")
+
+
+def _built_here(ctx: FileContext, expr: ast.expr) -> bool:
+    # The app was built by ``Flask(...)`` in this function (or at module level, outside
+    # any function): this is the app factory, not a test or a script that got the app.
+    if ctx.is_test_file or not isinstance(expr, ast.Name):
+        return False
+    tags = ctx.scopes[-1].tags if ctx.scopes else ctx.module_tags
+    return tags.get(expr.id) == "aw:app"
 
 
 HANDLERS: list[tuple[type[ast.AST], Handler]] = [

@@ -163,7 +163,23 @@ ANNOTATIONS: dict[str, str] = {
     "sqlalchemy.engine.Engine": "QM416",
     "sqlalchemy.Connection": "QM416",
     "sqlalchemy.engine.Connection": "QM416",
+    "sqlalchemy.orm.sessionmaker": "QM416",
+    "sqlalchemy.orm.session.sessionmaker": "QM416",
 }
+
+# Flask's ``g`` (and Quart's, mapped onto Flask's names): ``g.pop("db")`` reads ``g.db``.
+G_NAMES = frozenset({"flask.g", "flask.globals.g"})
+
+# Session methods that only an SQLAlchemy session has (``requests`` sessions also have
+# ``get``/``delete``/``close``): on an attribute named ``session`` whose value the
+# checker cannot follow, they are taken as SQLAlchemy's when the run imports it.
+ORM_METHODS = frozenset(
+    {"query", "execute", "scalars", "scalar", "commit", "rollback", "flush", "merge", "refresh"}
+)
+
+# SQLAlchemy ``MetaData`` methods that run DDL on the engine passed to them (and
+# Flask-SQLAlchemy's ``db.create_all()``).
+BIND_METHODS = frozenset({"create_all", "drop_all", "reflect"})
 
 PATH_IO = frozenset(
     [
@@ -223,6 +239,7 @@ METHODS: dict[str, frozenset[str]] = {
             "close",
             "stream",
             "query",
+            *BIND_METHODS,
         }
     ),
 }

@@ -7,7 +7,9 @@ Input is every file's :class:`~migrate.checker.model.FileResult`. The pass
    ``await`` at each call of a function that becomes async (QM307),
 3. marks as *on the event loop* every ``async def``, every function that becomes
    async, and every sync function they call (transitively, through the same
-   call graph), and reports the blocking calls found in those (QM4xx).
+   call graph), leaving out code that serves no request (see :func:`_on_loop`),
+   and reports the blocking calls found in those (QM4xx), and those of the app
+   factory's start-up work (QM214).
 
 How far calls are followed is described in
 :data:`migrate.checker.catalog.asyncfuncs.PROPAGATION`.
@@ -32,6 +34,15 @@ class _Graph:
         self.funcs: dict[str, FuncSummary] = {}
         self.exports: dict[str, dict[str, str]] = {}
         self.module_tags: dict[str, str] = {}
+        # Fixture name → the class it returns; a name two fixtures give different classes
+        # (several conftest files) is dropped.
+        fixtures: dict[str, str | None] = {}
+        for result in results:
+            for name, made in result.fixtures.items():
+                fixtures[name] = made if fixtures.get(name, made) == made else None
+        self.fixtures = {name: made for name, made in fixtures.items() if made is not None}
+        self.uses_sqlalchemy = any(result.uses_sqlalchemy for result in results)
+        self.thread_entries = [name for result in results for name in result.thread_entries]
         for result in results:
             self.exports[result.module] = result.exports
             for name, tag in result.module_tags.items():
@@ -40,6 +51,10 @@ class _Graph:
                 self.funcs.setdefault(func.qualname, func)
 
     def lookup(self, name: str | None) -> str | None:
+        if name is not None and name.startswith("fixture:"):
+            fixture, _, method = name.removeprefix("fixture:").partition(".")
+            made = self.fixtures.get(fixture)
+            name = f"{made}.{method}" if made is not None else None
         # Follow package re-exports: ``pkg.get_db`` → ``pkg.db.get_db``.
         for _ in range(8):
             if name is None or name in self.funcs:
@@ -51,7 +66,7 @@ class _Graph:
     def tag(self, key: str, depth: int = 0) -> str | None:
         """Resolve a pending tag (``call:q`` or ``var:q``) to a rule code."""
         kind, _, name = key.partition(":")
-        if depth > 8:
+        if depth > 8 or kind == "orm":
             return None
         if kind == "var":
             for _ in range(8):
@@ -118,34 +133,109 @@ def _spread(
             queue.append(name)
 
 
-def _on_loop(graph: _Graph, becomes: dict[str, tuple[str, dict[str, str]]]) -> set[str]:
-    # Test code does not serve requests: what only tests call stays off the loop.
-    on_loop = {
+def _outside_requests(graph: _Graph, becomes: dict[str, tuple[str, dict[str, str]]]) -> set[str]:
+    """Return the functions that become async only for a context of their own.
+
+    A function that pushes its own app context (``with app.app_context()``) runs
+    outside any request: in a CLI command, a script, a worker thread. Once async
+    it runs under its own ``asyncio.run``, not on the server's loop; so do the
+    functions that become async only because they call such functions.
+    """
+    outside = {
         q
-        for q, f in graph.funcs.items()
-        if (f.is_async or q in becomes) and not f.off_loop and not f.in_test
+        for q, (code, _) in becomes.items()
+        if code == "QM306" and graph.funcs[q].context_awaits == len(graph.funcs[q].awaits)
     }
-    queue = deque(on_loop)
+    callers = [q for q, (code, _) in becomes.items() if code == "QM305"]
+    changed = True
+    while changed:
+        changed = False
+        for name in callers:
+            if name in outside:
+                continue
+            targets = {graph.lookup(s.callee) for s in graph.funcs[name].calls if not s.startup}
+            reasons = (targets & becomes.keys()) - {name}
+            if reasons and reasons <= outside:
+                outside.add(name)
+                changed = True
+    return outside
+
+
+def _reach(graph: _Graph, starts: set[str]) -> set[str]:
+    # ``starts`` and every sync function they call, transitively. A generator's body
+    # runs when it is iterated (Quart iterates a sync generator in a thread), not when
+    # it is called; an ``async def`` is on the loop by itself.
+    reached = set(starts)
+    queue = deque(starts)
     while queue:
         func = graph.funcs[queue.popleft()]
         for site in func.calls:
             target = graph.lookup(site.callee)
-            if target is None or target in on_loop:
+            if target is None or target in reached:
                 continue
             callee = graph.funcs[target]
-            # A generator's body runs when it is iterated (Quart iterates a sync
-            # generator in a thread), not when it is called.
             if callee.is_generator or callee.off_loop or callee.is_async:
                 continue
-            on_loop.add(target)
+            reached.add(target)
             queue.append(target)
-    return on_loop
+    return reached
 
 
-def _blocking_of(graph: _Graph, func: FuncSummary) -> list[Finding]:
-    out = list(func.blocking)
-    for pending in func.pending:
+def _startup_calls(graph: _Graph) -> set[str]:
+    # Start-up work (QM214) runs in a ``before_serving`` function, on the loop.
+    out = set()
+    for func in graph.funcs.values():
+        if func.in_test or func.off_loop:
+            continue
+        for site in func.calls:
+            target = graph.lookup(site.callee) if site.startup else None
+            callee = graph.funcs[target] if target else None
+            if callee and not (callee.is_generator or callee.off_loop or callee.in_test):
+                out.add(callee.qualname)
+    return out
+
+
+def _on_loop(graph: _Graph, becomes: dict[str, tuple[str, dict[str, str]]]) -> set[str]:
+    """Return the functions that run on the server's event loop.
+
+    Every ``async def`` and every function that becomes async, except (1) test
+    code, (2) functions that become async only for a context of their own (see
+    :func:`_outside_requests`) and (3) callers that become async but are reached
+    only from a thread's entry point (``Thread.run``, ``Thread(target=f)``), not
+    from a view, hook or handler; then every sync function those call.
+    """
+    outside = _outside_requests(graph, becomes)
+    served = {
+        q
+        for q, f in graph.funcs.items()
+        if (f.is_async or (q in becomes and becomes[q][0] not in ("QM305", "QM309")))
+        and not f.off_loop
+        and not f.in_test
+        and q not in outside
+    }
+    startup = _startup_calls(graph)
+    threads = {t for t in map(graph.lookup, graph.thread_entries) if t is not None}
+    thread_only = _reach(graph, threads) - _reach(graph, served | startup)
+    seeds = {
+        q
+        for q, f in graph.funcs.items()
+        if (f.is_async or q in becomes)
+        and not f.off_loop
+        and not f.in_test
+        and q not in outside
+        and q not in thread_only
+    }
+    return _reach(graph, seeds | startup)
+
+
+def _blocking_of(graph: _Graph, func: FuncSummary, startup: bool = False) -> list[Finding]:
+    out = list(func.startup_blocking if startup else func.blocking)
+    for pending in func.startup_pending if startup else func.pending:
         code = graph.tag(pending.callee)
+        if code is None and pending.fallback is not None:
+            code = graph.tag(pending.fallback)
+        if code is None and pending.orm and graph.uses_sqlalchemy:
+            code = "QM416"
         if code is not None and blocking.reported(code, pending.text.rpartition(".")[2]):
             fields = blocking.fields(code, pending.text)
             out.append(_finding(func.path, pending.span, code, **fields))
@@ -160,7 +250,9 @@ def propagate(results: Sequence[FileResult]) -> list[Finding]:
     for func in graph.funcs.values():
         for site in func.calls:
             target = graph.lookup(site.callee)
-            if target is not None and target != func.qualname:
+            # A start-up call moves into its own async function (QM214): it makes
+            # that function async, not the factory it was written in.
+            if target is not None and target != func.qualname and not site.startup:
                 callers.setdefault(target, []).append(func)
     queue = deque(becomes)
     blocked: dict[str, list[Finding]] = {}
@@ -188,6 +280,7 @@ def propagate(results: Sequence[FileResult]) -> list[Finding]:
     ]
     findings += _unawaited(graph, becomes)
     findings += [f for name in on_loop for f in blocked[name]]
+    findings += [f for func in graph.funcs.values() for f in _blocking_of(graph, func, True)]
     return findings
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -20,6 +21,7 @@ from migrate.checker.model import CallSite
 from migrate.checker.model import FileResult
 from migrate.checker.model import Finding
 from migrate.checker.model import FuncSummary
+from migrate.checker.model import PendingBlocking
 from migrate.checker.model import Span
 from migrate.checker.symbols import Symbols
 from migrate.checker.symbols import canonical
@@ -40,6 +42,8 @@ OFF_LOOP_RUNNERS = frozenset(
     }
 )
 OFF_LOOP_METHODS = frozenset({"run_in_executor"})
+# Findings that push or pop an app or request context of the function's own.
+CONTEXT_CODES = frozenset({"QM211", "QM212"})
 
 _FUNCS = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -54,6 +58,11 @@ class Scope:
     tags: dict[str, str] = field(default_factory=dict)
     params: set[str] = field(default_factory=set)
     class_qual: str | None = None
+    globals: set[str] = field(default_factory=set)
+
+    def tags_for(self, name: str, module_tags: dict[str, str]) -> dict[str, str]:
+        """Return the table a name is bound in: the module's for a ``global`` name."""
+        return module_tags if name in self.globals else self.tags
 
 
 class FileContext:
@@ -80,11 +89,15 @@ class FileContext:
         self.classes: list[tuple[str, int]] = []
         self.awaited: set[int] = set()
         self.off_loop_lambdas: set[int] = set()
+        self.startup_blocks: set[int] = set()
+        self.startup = 0
         self.handled: set[int] = set()
         self.reported: set[int] = set()
         self.view_classes: set[str] = set()
+        self.thread_classes: set[str] = set()
         self.deferred: list[Callable[[], None]] = []
         self.app_context_commands: set[str] = set()
+        self.response_timeouts: set[str | None] = set()
         self.gunicorn_config = False
         self.gunicorn_async = False
         self.off_loop = 0
@@ -99,7 +112,7 @@ class FileContext:
     def _prescan(self) -> None:
         # Module-level imports and definitions are bound before any use is read,
         # so a view defined above a helper still resolves the helper's name.
-        for stmt in self.tree.body:
+        for stmt in _module_statements(self.tree.body):
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 self._note_import(stmt)
             elif isinstance(stmt, _FUNCS | ast.ClassDef):
@@ -121,6 +134,7 @@ class FileContext:
             top = name.partition(".")[0]
             self.imports_flask |= top == "flask"
             self.imports_quart |= top == "quart"
+            self.result.uses_sqlalchemy |= top in ("sqlalchemy", "flask_sqlalchemy")
 
     # -- positions and reporting ----------------------------------------------
 
@@ -165,8 +179,11 @@ class FileContext:
         """Report ``code`` at ``node``; awaitable findings also mark the function."""
         span = node if isinstance(node, Span) else self.span(node)
         self.result.findings.append(self.finding(span, code, **fields))
-        if rules.get(code).needs_async and self.scopes and not self.off_loop:
-            self.scopes[-1].summary.awaits.append((fields.get("what", code), span.line))
+        # Start-up work (QM214) moves into its own async function: the factory stays sync.
+        if rules.get(code).needs_async and self.scopes and not self.off_loop and not self.startup:
+            summary = self.scopes[-1].summary
+            summary.awaits.append((fields.get("what", code), span.line))
+            summary.context_awaits += code in CONTEXT_CODES
 
     def report_blocking(self, node: ast.AST, code: str, **fields: str) -> None:
         """Keep a blocking-call finding for the function being read.
@@ -176,7 +193,15 @@ class FileContext:
         """
         # Test code does not serve requests: its blocking calls are not reported.
         if self.scopes and not self.off_loop and not self.is_test_file:
-            self.scopes[-1].summary.blocking.append(self.finding(self.span(node), code, **fields))
+            summary = self.scopes[-1].summary
+            found = summary.startup_blocking if self.startup else summary.blocking
+            found.append(self.finding(self.span(node), code, **fields))
+
+    def add_pending(self, pending: PendingBlocking) -> None:
+        """Keep a method call on a value from a checked function (see :func:`report_blocking`)."""
+        if self.scopes and not self.off_loop and not self.is_test_file:
+            summary = self.scopes[-1].summary
+            (summary.startup_pending if self.startup else summary.pending).append(pending)
 
     # -- scope queries ---------------------------------------------------------
 
@@ -203,17 +228,25 @@ class FileContext:
                 return scope.tags[key]
         return self.module_tags.get(key)
 
+    def _table(self, name: str) -> dict[str, str]:
+        if not self.scopes:
+            return self.module_tags
+        return self.scopes[-1].tags_for(name, self.module_tags)
+
     def bind_tag(self, target: ast.expr, tag: str) -> None:
-        """Bind ``tag`` to a name (in the current scope) or an attribute chain (file-wide)."""
+        """Bind ``tag`` to a name (in the current scope) or an attribute chain (file-wide).
+
+        A name the function declares ``global`` is bound for the whole module.
+        """
         if isinstance(target, ast.Name):
-            (self.scopes[-1].tags if self.scopes else self.module_tags)[target.id] = tag
+            self._table(target.id)[target.id] = tag
         elif (key := _attr_key(target)) is not None:
             self.module_tags[key] = tag
 
     def unbind(self, target: ast.expr) -> None:
         """Forget the tag of a name or attribute chain that is being rebound."""
         if isinstance(target, ast.Name):
-            (self.scopes[-1].tags if self.scopes else self.module_tags).pop(target.id, None)
+            self._table(target.id).pop(target.id, None)
         elif (key := _attr_key(target)) is not None:
             self.module_tags.pop(key, None)
 
@@ -279,6 +312,12 @@ class FileContext:
                 self.visit(child)
             self.off_loop -= 1
             return
+        elif kind is ast.With and id(node) in self.startup_blocks:
+            self.startup += 1
+            for child in ast.iter_child_nodes(node):
+                self.visit(child)
+            self.startup -= 1
+            return
         for child in ast.iter_child_nodes(node):
             self.visit(child)
 
@@ -325,6 +364,7 @@ class FileContext:
         params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         scope = Scope(summary, node, params=params, class_qual=class_qual)
+        scope.globals = _global_names(node)
         for stmt in node.body:
             if isinstance(stmt, _FUNCS | ast.ClassDef):
                 scope.nested[stmt.name] = f"{qualname}.{stmt.name}"
@@ -348,7 +388,18 @@ class FileContext:
         callee = self.callee_qualname(func)
         if callee is not None:
             text = (raw or callee).rpartition(".")[2]
-            site = CallSite(callee, self.span(node), self.is_awaited(node), text)
+            site = CallSite(callee, self.span(node), self.is_awaited(node), text, self.startup > 0)
+            self.scopes[-1].summary.calls.append(site)
+        elif (
+            self.is_test_file
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.scopes[-1].params
+        ):
+            # ``auth.login()`` on a fixture parameter: resolved in the whole-run pass
+            # to a method of the class the fixture returns (see ``FileResult.fixtures``).
+            text = f"{func.value.id}.{func.attr}"
+            site = CallSite(f"fixture:{text}", self.span(node), self.is_awaited(node), text)
             self.scopes[-1].summary.calls.append(site)
         elif (
             isinstance(func, ast.Name)
@@ -359,6 +410,37 @@ class FileContext:
             # shape of a decorator's wrapper (``return view(**kwargs)``).
             site = CallSite(func.id, self.span(node), self.is_awaited(node), func.id)
             self.scopes[-1].summary.param_calls.append(site)
+
+
+def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    # Module-level statements, also those inside ``try``/``if``/``with`` blocks
+    # (``try: from gevent.pywsgi import WSGIServer``), but not inside functions or classes.
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.Try | ast.TryStar):
+            yield from _module_statements(stmt.body)
+            for handler in stmt.handlers:
+                yield from _module_statements(handler.body)
+            yield from _module_statements(stmt.orelse)
+            yield from _module_statements(stmt.finalbody)
+        elif isinstance(stmt, ast.If | ast.For | ast.While):
+            yield from _module_statements(stmt.body)
+            yield from _module_statements(stmt.orelse)
+        elif isinstance(stmt, ast.With):
+            yield from _module_statements(stmt.body)
+
+
+def _global_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    # ``global session`` anywhere in the function's own body (not in nested functions).
+    names: set[str] = set()
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        stmt = pending.pop()
+        if isinstance(stmt, ast.Global):
+            names.update(stmt.names)
+        elif not isinstance(stmt, _FUNCS | ast.ClassDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(stmt))
+    return names
 
 
 def _attr_key(expr: ast.expr) -> str | None:

@@ -28,7 +28,9 @@ def is_dependency_file(path: Path) -> bool:
     if name == "pyproject.toml":
         return True
     if path.suffix in (".txt", ".in"):
-        return name.startswith("requirements") or path.parent.name == "requirements"
+        # ``requirements.txt``, ``requirements-dev.txt``, ``dev-requirements.txt``,
+        # ``optional-requirements.txt``, ``requirements/base.in``.
+        return "requirements" in path.stem or path.parent.name == "requirements"
     return False
 
 

@@ -122,6 +122,7 @@ def _analyze_python(task: Task, source: str, local_roots: frozenset[str]) -> Fil
     result = ctx.run(DISPATCH)
     wsgi.on_module_end(ctx)
     result.mentions_max_content_length = "MAX_CONTENT_LENGTH" in source
+    result.mentions_response_timeout = "RESPONSE_TIMEOUT" in source
     return result
 
 
@@ -167,6 +168,18 @@ def _max_content_length(results: Sequence[FileResult]) -> list[Finding]:
     ]
 
 
+def _response_timeout(results: Sequence[FileResult]) -> list[Finding]:
+    # A ``RESPONSE_TIMEOUT`` set anywhere in the run covers every streamed response.
+    if any(r.mentions_response_timeout for r in results):
+        return []
+    rule = rules.get("QM714")
+    return [
+        Finding(r.path, s.line, s.col, "QM714", rule.message, s.end_line, s.end_col)
+        for r in results
+        for s in r.stream_sites
+    ]
+
+
 def run(
     files: Sequence[Path],
     enabled: frozenset[str],
@@ -181,6 +194,7 @@ def run(
     findings = [f for r in parsed for f in r.findings]
     findings += callgraph.propagate(parsed)
     findings += _max_content_length(parsed)
+    findings += _response_timeout(parsed)
     by_path = {r.path: r for r in parsed}
     kept = set()
     for finding in findings:

@@ -43,13 +43,15 @@ class CallSite:
 
     ``callee`` is the dotted name the call resolves to (``pkg.mod.func`` or
     ``pkg.mod.Class.method``); ``awaited`` is true when the call is the direct
-    operand of ``await``.
+    operand of ``await``; ``startup`` when it is start-up work in the app factory
+    (QM214), which moves into an async ``before_serving`` function.
     """
 
     callee: str
     span: Span
     awaited: bool
     text: str
+    startup: bool = False
 
 
 @dataclass(slots=True)
@@ -58,12 +60,18 @@ class PendingBlocking:
 
     Whether it blocks is known only once the whole run is read: it does when
     ``callee`` returns a blocking client (a sqlite3 connection, a requests
-    session, ...), see :func:`migrate.checker.callgraph.propagate`.
+    session, ...), see :func:`migrate.checker.callgraph.propagate`. ``fallback``
+    is a second key tried when ``callee`` resolves to nothing; ``orm`` marks an
+    SQLAlchemy-session method on an attribute named ``session``
+    (``calibre_db.session.query``), taken as blocking when nothing resolves and
+    a checked file imports SQLAlchemy.
     """
 
     callee: str
     span: Span
     text: str
+    fallback: str | None = None
+    orm: bool = False
 
 
 @dataclass(slots=True)
@@ -73,8 +81,10 @@ class FuncSummary:
     ``root`` names why the function must become ``async def`` on its own
     (``"view"``, ``"error handler"``, ``"request hook"``) and ``root_code`` the
     rule that says so; ``awaits`` lists the awaitable uses inside it (text,
-    line). ``blocking`` holds blocking-call findings, reported only when the
-    function ends up running on the event loop.
+    line), ``context_awaits`` how many of them push or pop an app or request
+    context of its own (QM211, QM212). ``blocking`` holds blocking-call findings, reported only when the
+    function ends up running on the event loop; ``startup_blocking`` and
+    ``startup_pending`` those of its start-up block (QM214), always reported.
     """
 
     qualname: str
@@ -88,11 +98,14 @@ class FuncSummary:
     root: str | None = None
     root_code: str | None = None
     awaits: list[tuple[str, int]] = field(default_factory=list)
+    context_awaits: int = 0
     calls: list[CallSite] = field(default_factory=list)
     blocking: list[Finding] = field(default_factory=list)
     pending: list[PendingBlocking] = field(default_factory=list)
     returns_tag: str | None = None
     param_calls: list[CallSite] = field(default_factory=list)
+    startup_blocking: list[Finding] = field(default_factory=list)
+    startup_pending: list[PendingBlocking] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -109,6 +122,11 @@ class FileResult:
     module_tags: dict[str, str] = field(default_factory=dict)
     app_sites: list[Span] = field(default_factory=list)
     mentions_max_content_length: bool = False
+    stream_sites: list[Span] = field(default_factory=list)
+    fixtures: dict[str, str] = field(default_factory=dict)
+    thread_entries: list[str] = field(default_factory=list)
+    mentions_response_timeout: bool = False
+    uses_sqlalchemy: bool = False
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     file_noqa: bool = False
     error: str | None = None

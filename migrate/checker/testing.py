@@ -1,10 +1,12 @@
 """QM6xx tests: the Flask test client used the Flask way.
 
-Quart's test client methods are coroutines and several arguments differ
-. A test
+Quart's test client methods are coroutines and several arguments differ. A test
 client is a value from ``app.test_client()``, or a parameter named ``client``
 in a test file (``test_*.py``, ``*_test.py``, ``conftest.py``) or a ``test_*``
 function; a response is a value returned by one of its request methods.
+A pytest fixture that returns an instance of a class of the checked code
+(``return AuthActions(client)``) gives that class to the parameters named after
+it, so ``auth.login()`` in a test is a call of ``AuthActions.login``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ KEYWORDS = {
 }
 BODY_ATTRS = frozenset({"data", "json", "text"})
 BODY_CALLS = frozenset({"get_json", "get_data"})
+FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
 
 def _is_test_function(ctx: FileContext) -> bool:
@@ -62,9 +65,32 @@ def on_function(ctx: FileContext, node: ast.AST) -> None:
     assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     if not _is_test_function(ctx):
         return
+    if ctx.is_test_file and any(_is_fixture(ctx, dec) for dec in node.decorator_list):
+        made = _fixture_class(ctx, node)
+        if made is not None:
+            ctx.result.fixtures[node.name] = made
     for arg in (*node.args.args, *node.args.kwonlyargs):
         if arg.arg in ("client", "test_client"):
             ctx.scopes[-1].tags[arg.arg] = "t:client"
+
+
+def _is_fixture(ctx: FileContext, dec: ast.expr) -> bool:
+    target = dec.func if isinstance(dec, ast.Call) else dec
+    return ctx.symbols.resolve(target) in FIXTURE_DECORATORS
+
+
+def _fixture_class(ctx: FileContext, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    # ``return AuthActions(client)`` / ``yield AuthActions(client)`` in the fixture's own body.
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        stmt = pending.pop()
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        value = stmt.value if isinstance(stmt, ast.Return | ast.Yield) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            return ctx.callee_qualname(value.func)
+        pending.extend(ast.iter_child_nodes(stmt))
+    return None
 
 
 def _text(expr: ast.expr) -> str:

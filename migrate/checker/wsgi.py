@@ -49,6 +49,7 @@ SERVER_CALLS = frozenset(
         "gevent.pywsgi.WSGIServer",
         "bjoern.run",
         "cheroot.wsgi.Server",
+        "tornado.wsgi.WSGIContainer",
     }
 )
 WERKZEUG_TEST = frozenset(
@@ -80,6 +81,10 @@ IGNORED_KEYS = {
     "USE_X_SENDFILE": "Quart has no X-Sendfile support; serve the files from the proxy",
 }
 ASYNC_WORKERS = ("uvicorn", "hypercorn")
+RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response"})
+STREAM_HELPERS = frozenset(
+    {"flask.stream_with_context", "flask.stream_template", "flask.stream_template_string"}
+)
 
 
 def _is_wsgi_app(expr: ast.expr) -> bool:
@@ -98,6 +103,14 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
         ctx.report(node, "QM701", name=name, replacement=MIDDLEWARE.get(name, OTHER_MIDDLEWARE))
         return
     for target in node.targets:
+        if isinstance(target, ast.Attribute) and target.attr == "timeout":
+            ctx.response_timeouts.add(ctx.func.qualname if ctx.func else None)
+        elif (
+            isinstance(target, ast.Attribute)
+            and target.attr == "max_content_length"
+            and is_request(ctx, target.value)
+        ):
+            ctx.report(target, "QM713", what=f"{dotted(target.value) or 'request'}.{target.attr}")
         if isinstance(target, ast.Name) and target.id in IGNORED_KEYS and not ctx.func:
             ctx.report(target, "QM708", key=target.id, fix=IGNORED_KEYS[target.id])
         elif isinstance(target, ast.Name) and target.id == "worker_class" and ctx.gunicorn_config:
@@ -158,6 +171,10 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
         return
     if canonical(name) == "flask.Flask":
         ctx.result.app_sites.append(ctx.span(node))
+    if canonical(name) in RESPONSE_CLASSES or (
+        isinstance(func, ast.Attribute) and func.attr == "response_class"
+    ):
+        _check_streamed(ctx, node)
     if not isinstance(func, ast.Attribute):
         return
     attr = func.attr
@@ -184,6 +201,38 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
         ctx.deferred.append(check)
     elif attr in ("connect", "connect_via") and _signal(ctx, func.value):
         _check_receiver(ctx, node)
+
+
+def _check_streamed(ctx: FileContext, node: ast.Call) -> None:
+    # QM714: a response whose body is a generator; see the rule's rationale.
+    if ctx.is_test_file:
+        return
+    body = (
+        node.args[0]
+        if node.args
+        else next((k.value for k in node.keywords if k.arg == "response"), None)
+    )
+    streamed = isinstance(body, ast.GeneratorExp)
+    generator: str | None = None
+    if isinstance(body, ast.Call):
+        streamed = ctx.resolve(body.func) in STREAM_HELPERS
+        generator = None if streamed else ctx.callee_qualname(body.func)
+    if not streamed and generator is None:
+        return
+    span = ctx.span(node)
+    owner = ctx.func.qualname if ctx.func else None
+
+    def check() -> None:
+        # Known only at the end of the file: whether the callee is a generator, and
+        # whether the function sets ``response.timeout`` below the construction.
+        if generator is not None and not any(
+            f.qualname == generator and f.is_generator for f in ctx.result.functions
+        ):
+            return
+        if owner not in ctx.response_timeouts:
+            ctx.result.stream_sites.append(span)
+
+    ctx.deferred.append(check)
 
 
 def _signal(ctx: FileContext, expr: ast.expr) -> str | None:

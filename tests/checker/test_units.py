@@ -10,6 +10,8 @@ import pytest
 from migrate.checker import noqa
 from migrate.checker.depfiles import check_requirements
 from migrate.checker.depfiles import normalize
+from migrate.checker.discovery import discover
+from migrate.checker.engine import run
 from migrate.checker.rules import SelectionError
 from migrate.checker.rules import enabled_codes
 from migrate.checker.symbols import Symbols
@@ -62,3 +64,31 @@ def test_requirement_names() -> None:
     assert normalize("Flask_Login") == "flask-login"
     found = list(check_requirements("r.txt", "Flask-CORS[x]>=6 ; python_version>'3'\n# Flask\n"))
     assert [(f.line, f.col, f.end_col, f.code) for f in found] == [(1, 1, 11, "QM502")]
+
+
+STREAMING_VIEW = """from flask import Flask
+from flask import Response
+
+app = Flask(__name__)
+
+
+def rows():
+    yield "a,b\\r\\n"
+
+
+@app.get("/export.csv")
+def export():
+    return Response(rows(), mimetype="text/csv")
+"""
+
+
+def _codes(folder: Path) -> set[str]:
+    files = discover([folder], respect_gitignore=False)
+    return {finding.code for finding in run(files, enabled_codes(), jobs=1).findings}
+
+
+def test_response_timeout_in_any_checked_file_covers_every_stream(tmp_path: Path) -> None:
+    (tmp_path / "views.py").write_text(STREAMING_VIEW)
+    assert "QM714" in _codes(tmp_path)
+    (tmp_path / "settings.py").write_text("RESPONSE_TIMEOUT = 10 * 60  # s\n")
+    assert "QM714" not in _codes(tmp_path)

@@ -93,7 +93,10 @@ _RULES = (
         "`{name}` must become `async def`: it calls `{callee}`, which becomes async",
         "def current_user():\n    return load_user(session['uid'])  # load_user becomes async",
         "async def current_user():\n    return await load_user(session['uid'])",
-        "Async-ness spreads to every caller. " + PROPAGATION,
+        "Async-ness spreads to every caller. Where it reaches an entry point that must "
+        "stay sync (the `main()` that `python -m` or a console script runs, the `run` "
+        "method of a `threading.Thread`), keep that one sync and run the async part with "
+        "`asyncio.run(...)`. " + PROPAGATION,
         "Quart docs/how_to_guides/flask_migration.rst",
         2.0,
     ),

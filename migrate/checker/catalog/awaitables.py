@@ -185,4 +185,34 @@ RULES = (
         "Quart src/quart/templating.py",
         2.0,
     ),
+    Rule(
+        "QM214",
+        "startup-app-context",
+        CAT,
+        "`with app.app_context()` for start-up work where the app is built.",
+        "start-up work under `with {what}()` where the app is built: move it into an "
+        "`@app.before_serving` async function (the factory stays sync); tests then start the "
+        "app with `async with app.test_app()`",
+        "def create_app():\n    app = Flask(__name__)\n    init_database(app)\n"
+        "    with app.app_context():\n        create_tables()\n        ensure_admin()\n"
+        "    return app",
+        "def create_app():\n    app = Quart(__name__)\n    init_database(app)\n\n"
+        "    @app.before_serving\n    async def start_up():\n"
+        "        await run_sync(create_tables)()\n        await ensure_admin()\n\n"
+        "    return app",
+        "Flask apps often create tables or an admin inside `with app.app_context()` right "
+        "where the app is built. Quart's app context is async only, so that block needs an "
+        "`async def`, but the factory must stay sync (`hypercorn 'module:create_app()'` calls "
+        "it without awaiting). Quart runs `before_serving` functions once, inside an app "
+        "context, when the server starts (the ASGI lifespan), before the first request. "
+        "Reported instead of QM211 when the `with` names an app built by `Flask(...)` in the "
+        "same function (or at module level). In a factory function the calls inside the "
+        "block are checked as calls of an async function: QM307 asks for their `await` and "
+        "their blocking calls are reported, but the factory does not become async because "
+        "of them (calls at module level are not followed). The test client alone does not "
+        "run `before_serving` functions.",
+        "Quart docs/how_to_guides/startup_shutdown.rst, src/quart/app.py (startup), "
+        "src/quart/ctx.py (AppContext)",
+        5.0,
+    ),
 )

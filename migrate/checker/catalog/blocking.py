@@ -15,7 +15,14 @@ NOTE = (
     "every existing `async def`, every function that becomes async (views, error "
     "handlers, request hooks, view-decorator wrappers, functions that await, and "
     "their callers, see QM301-QM307), and every synchronous function those call, "
-    "transitively, through the calls the checker can resolve. Calls at module "
+    "transitively, through the calls the checker can resolve. A function that "
+    "becomes async only because it pushes an app context of its own (`with "
+    "app.app_context()`: a CLI command, a script, a worker thread), and a function "
+    "that becomes async only by calling such functions, serves no request and is not "
+    "counted; neither is a function reached only from a thread of the app's own "
+    "(the `run` method of a `threading.Thread` subclass, `Thread(target=f)`, "
+    "`Timer(s, f)`) and not from a view, hook or handler. Start-up work moved to "
+    "`before_serving` (QM214) is counted. Calls at module "
     "level, in functions only reached from sync code, in generators (iterated by "
     "Quart in a thread), in functions decorated with `@run_sync`, and calls passed "
     "to `run_sync(...)`, `asyncio.to_thread(...)` or `loop.run_in_executor(...)` "
@@ -233,7 +240,13 @@ RULES = (
         "with Session(engine) as session:\n    book = session.get(Book, book_id)",
         "async with AsyncSession(engine) as session:\n    book = await session.get(Book, book_id)",
         "Covers `create_engine`, `Session`, `sessionmaker` and their I/O methods, and "
-        "Flask-SQLAlchemy's `db.session.<method>`; `Model.query` chains are not followed.",
+        "Flask-SQLAlchemy's `db.session.<method>`: sessions assigned or annotated "
+        "(`session: Session`, `def db_session() -> Session`), kept in a module global "
+        "(`ub.session.query(...)`), or reached as `<object>.session.<method>` with a method "
+        "only SQLAlchemy sessions have (`query`, `execute`, `commit`, `rollback`, `flush`, "
+        "`merge`, `scalars`, `scalar`, `refresh`) when a checked file imports SQLAlchemy; "
+        "also DDL run with `metadata.create_all(engine)`. `Model.query` chains are not "
+        "followed.",
         "SQLAlchemy docs: Asynchronous I/O (asyncio) extension",
         20.0,
     ),

@@ -51,9 +51,10 @@ RULES = (
         "import asyncio\nfrom hypercorn.asyncio import serve\nfrom hypercorn.config import "
         "Config\n\nconfig = Config()\nconfig.bind = ['0.0.0.0:8080']\n"
         "asyncio.run(serve(create_app(), config))",
-        "Waitress, `werkzeug.serving.run_simple`, `wsgiref` and gunicorn's sync/gthread/gevent "
-        "workers call the app as WSGI; a gunicorn config file without an ASGI "
-        "`worker_class` is reported at its first line.",
+        "Waitress, `werkzeug.serving.run_simple`, `wsgiref`, gevent's `WSGIServer`, "
+        "Tornado's `WSGIContainer` and gunicorn's sync/gthread/gevent workers call the app "
+        "as WSGI; a gunicorn config file without an ASGI `worker_class` is reported at its "
+        "first line.",
         "Hypercorn docs/how_to_guides/configuring.rst; Quart docs/tutorials/deployment.rst",
         15.0,
     ),
@@ -172,6 +173,60 @@ RULES = (
         "Quart 0.23.1 sends these two signals with `_async_wrapper=`: a sync receiver raises "
         '"Cannot send to a non-coroutine function".',
         "Quart src/quart/ctx.py (AppContext.push, AppContext.pop)",
+        5.0,
+    ),
+    Rule(
+        "QM713",
+        "request-max-content-length",
+        CAT,
+        "`request.max_content_length` set on a request.",
+        "`{what} = ...` does not limit `get_data()`/`get_json()` in Quart: the body's limit is "
+        "the app's `MAX_CONTENT_LENGTH`, fixed when the request is built; set that, and check "
+        "`request.content_length` and the bytes read where a route takes less",
+        "@app.before_request\ndef limit_body():\n    request.max_content_length = 1024 * 1024",
+        "app.config['MAX_CONTENT_LENGTH'] = 6 * 1024 * 1024  # the largest body a route takes\n\n"
+        "async def json_payload():\n"
+        "    if (request.content_length or 0) > 1024 * 1024:\n"
+        "        raise RequestEntityTooLarge()\n"
+        "    data = await request.get_data()\n"
+        "    if len(data) > 1024 * 1024:  # a chunked body has no Content-Length\n"
+        "        raise RequestEntityTooLarge()\n"
+        "    return json.loads(data)",
+        "Flask 3.1 reads `request.max_content_length` while it reads the body, so a "
+        "before-request hook can give each route its own limit (413 above it). Quart creates "
+        "the request's body with the app's `MAX_CONTENT_LENGTH` before any hook runs: setting "
+        "the property afterwards leaves `await request.get_data()`, `get_json()`, `json` and "
+        "URL-encoded forms unlimited by it (only multipart parsing reads it). Nothing fails; "
+        "the limit is silently gone.",
+        "Quart src/quart/wrappers/request.py (Request.__init__, Body), src/quart/asgi.py; "
+        "Flask src/flask/wrappers.py (Request.max_content_length)",
+        15.0,
+    ),
+    Rule(
+        "QM714",
+        "streaming-response-timeout",
+        CAT,
+        "A streamed response that Quart's `RESPONSE_TIMEOUT` cuts off.",
+        "Quart stops sending a response after `RESPONSE_TIMEOUT` (60 s by default): set "
+        "`response.timeout = None` (or a limit in s) on this streamed response, or "
+        "`RESPONSE_TIMEOUT` in the config",
+        "@bp.get('/books/export.csv')\ndef export_csv():\n"
+        "    return Response(csv_rows(), mimetype='text/csv')",
+        "@bp.get('/books/export.csv')\nasync def export_csv():\n"
+        "    response = Response(csv_rows(), mimetype='text/csv')\n"
+        "    response.timeout = None  # a large export to a slow client takes longer than 60 s\n"
+        "    return response",
+        "Quart sends each response under `asyncio.wait_for(..., RESPONSE_TIMEOUT)`; a stream "
+        "still running at the timeout ends without its final chunk, and the client sees a "
+        "truncated body (Flask has no such limit). Reported at `Response(...)` and "
+        "`response_class(...)` built from a generator function of the same file, a generator "
+        "expression, `stream_with_context(...)` or `stream_template(...)`, unless the function "
+        "sets `.timeout` on a response or a checked file mentions `RESPONSE_TIMEOUT`. "
+        "Generators defined in another module are not followed. File responses "
+        "(`send_file`, `send_from_directory`) are sent under the same limit, so a large "
+        "download to a slow client is cut too; they are not reported.",
+        "Quart src/quart/asgi.py (ASGIHTTPConnection.handle_request), "
+        "src/quart/wrappers/response.py (Response.timeout), src/quart/app.py (default_config)",
         5.0,
     ),
 )

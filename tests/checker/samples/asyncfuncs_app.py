@@ -127,7 +127,7 @@ def stream():  # error: QM301
         yield "a"
         yield "b"
 
-    return Response(stream_with_context(generate()))  # error: QM308
+    return Response(stream_with_context(generate()))  # error: QM308, QM714
 
 
 @stream_with_context

@@ -17,6 +17,15 @@ from werkzeug.test import Client  # error: QM706
 from werkzeug.test import EnvironBuilder  # error: QM706
 from werkzeug.utils import secure_filename  # ok: QM706
 
+try:
+    from gevent.pywsgi import WSGIServer  # error: QM703
+except ImportError:
+    WSGIServer = None
+try:
+    from tornado.wsgi import WSGIContainer  # error: QM703
+except ImportError:
+    WSGIContainer = None
+
 
 class Config:
     SECRET_KEY = "dev"
@@ -86,5 +95,8 @@ if __name__ == "__main__":
     app = create_app()
     app.run(port=5000, threaded=True, ssl_context="adhoc")  # error: QM707
     serve(app, listen="*:8080")  # error: QM703
+    if WSGIServer is not None:
+        WSGIServer(("", 8080), app).serve_forever()  # error: QM703
+    container = WSGIContainer(app)  # error: QM703
     run_simple("localhost", 5000, app)  # error: QM703
     print(secure_filename("a b"))

@@ -22,7 +22,7 @@ def close_db(e=None):  # error: QM303
     db = g.pop("db", None)
 
     if db is not None:
-        db.close()
+        db.close()  # error: QM409
 
 
 def init_db():  # error: QM306

@@ -50,6 +50,9 @@ class AuthActions:
     def logout(self):  # error: QM306
         return self._client.get("/auth/logout")  # error: QM601
 
+    def credentials(self):
+        return ("test", "test")
+
 
 @pytest.fixture
 def auth(client):

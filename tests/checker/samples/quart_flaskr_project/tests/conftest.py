@@ -52,6 +52,9 @@ class AuthActions:
     async def logout(self):  # ok: QM306
         return await self._client.get("/auth/logout")  # ok: QM601
 
+    def credentials(self):
+        return ("test", "test")
+
 
 @pytest.fixture
 def auth(client):

@@ -43,6 +43,18 @@ async def test_login(client, auth):  # ok: QM306
         assert g.user["username"] == "test"
 
 
+async def test_logout(client, auth):  # ok: QM306
+    await auth.login()  # ok: QM307
+
+    async with client:  # ok: QM602
+        await auth.logout()  # ok: QM307
+        assert "user_id" not in session
+
+
+def test_credentials(auth):  # ok: QM305
+    assert auth.credentials() == ("test", "test")  # ok: QM307
+
+
 async def test_api(client):  # ok: QM306
     client.set_cookie("localhost", "theme", "dark")  # ok: QM606
     response = await client.get("/api/books", query_string={"page": 2})  # ok: QM601, QM605

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint
 from flask import Response
 from flask import request
+from flask import send_file
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.exceptions import UnsupportedMediaType
@@ -44,6 +47,7 @@ def get_cover(book_id: int) -> Response:
     cover = store.get_cover(db_session(), book_id)
     if request.if_none_match.contains_weak(cover.sha256):
         return not_modified(cover.sha256)
-    response = Response(cover.data, mimetype=cover.media_type)
+    # max_age=0: clients revalidate with If-None-Match every time.
+    response = send_file(io.BytesIO(cover.data), mimetype=cover.media_type, max_age=0)
     response.set_etag(cover.sha256)
     return response

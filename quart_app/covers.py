@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 from quart import Blueprint
 from quart import Response
 from quart import request
+from quart import send_file
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.exceptions import UnsupportedMediaType
@@ -15,6 +18,7 @@ from migrate import run_sync
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
 from quart_app.extensions import worker_pool
+from quart_app.openapi import headers
 from quart_app.openapi import problems
 from quart_app.openapi import request_body
 from quart_app.openapi import responds
@@ -54,6 +58,8 @@ async def put_cover(book_id: int) -> Response:
 
 
 @bp.get("")
+@headers(200, "ETag")
+@headers(304, "ETag")
 @responds(200, "image/png", "image/jpeg")
 @responds(304)
 @problems(404)
@@ -61,6 +67,8 @@ async def get_cover(book_id: int) -> Response:
     cover = await data_layer().get_cover(book_id)
     if request.if_none_match.contains_weak(cover.sha256):
         return not_modified(cover.sha256)
-    response = Response(cover.data, mimetype=cover.media_type)
+    # Quart's send_file takes a path or a BytesIO (not any file object) and sets no ETag
+    # for one; the cover's ETag is its SHA-256. cache_timeout=0: revalidate every time.
+    response = await send_file(io.BytesIO(cover.data), mimetype=cover.media_type, cache_timeout=0)
     response.set_etag(cover.sha256)
     return response

@@ -33,10 +33,8 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import shlex
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -54,6 +52,14 @@ from rich.console import Console
 from rich.table import Table
 
 from compare import procs
+from compare.harness.placement import Placement
+from compare.harness.placement import choose_placement
+from compare.harness.wrk import WrkFailedError
+from compare.harness.wrk import WrkOutputError
+from compare.harness.wrk import WrkReport
+from compare.harness.wrk import parse_wrk_output
+from compare.harness.wrk import run_wrk
+from compare.harness.wrk import wrk_argv
 from migrate import WorkerPool
 from migrate import default_pool_size
 from migrate import run_sync
@@ -82,16 +88,6 @@ WRK_MARGIN_S: Final = 30
 
 _PROG: Final = "bench_pool"
 _ROOT: Final = Path(__file__).resolve().parent.parent
-
-# wrk 4.x prints times with the units of src/units.c: us, ms, s, then m and h.
-_TIME_UNITS_MS: Final = {"us": 0.001, "ms": 1.0, "s": 1_000.0, "m": 60_000.0, "h": 3_600_000.0}
-_PERCENTILE_RE: Final = re.compile(r"^\s*(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
-_RATE_RE: Final = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.MULTILINE)
-_REQUESTS_RE: Final = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
-_SOCKET_ERRORS_RE: Final = re.compile(
-    r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
-)
-_NON_2XX_RE: Final = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 
 
 def create_app(pool_size: int | None = None, latency_ms: float = 50.0) -> Quart:
@@ -162,62 +158,6 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-class WrkOutputError(ValueError):
-    """wrk's output lacks a figure the benchmark reads (requests/s, 50% or 99% latency)."""
-
-
-@dataclass(frozen=True)
-class WrkReport:
-    """The figures read from one ``wrk --latency`` report.
-
-    Latencies are in ms; ``requests`` counts the answers received; ``socket_errors`` sums
-    connect, read, write errors and timeouts; ``non_2xx`` counts answers with another status.
-    """
-
-    requests_per_s: float
-    p50_ms: float
-    p75_ms: float | None
-    p90_ms: float | None
-    p99_ms: float
-    requests: int
-    socket_errors: int
-    non_2xx: int
-
-
-def parse_wrk_output(text: str) -> WrkReport:
-    """Read requests/s, the latency distribution and the error counts from wrk's stdout.
-
-    Follows the report format of wrk 4.x run with ``--latency``: a ``Latency Distribution``
-    block of ``50%``, ``75%``, ``90%`` and ``99%`` lines, then ``Requests/sec:``. The error
-    lines are printed only when there were errors; their absence reads as 0.
-
-    :raises WrkOutputError: if requests/s, the 50% or the 99% line is missing.
-    """
-    rate = _RATE_RE.search(text)
-    if rate is None:
-        raise WrkOutputError("no 'Requests/sec:' line in wrk's output")
-    percentiles = {
-        int(match[1]): float(match[2]) * _TIME_UNITS_MS[match[3]]
-        for match in _PERCENTILE_RE.finditer(text)
-    }
-    for needed in (50, 99):
-        if needed not in percentiles:
-            raise WrkOutputError(f"no {needed}% latency in wrk's output (was --latency given?)")
-    requests = _REQUESTS_RE.search(text)
-    socket_errors = _SOCKET_ERRORS_RE.search(text)
-    non_2xx = _NON_2XX_RE.search(text)
-    return WrkReport(
-        requests_per_s=float(rate[1]),
-        p50_ms=percentiles[50],
-        p75_ms=percentiles.get(75),
-        p90_ms=percentiles.get(90),
-        p99_ms=percentiles[99],
-        requests=0 if requests is None else int(requests[1]),
-        socket_errors=0 if socket_errors is None else sum(int(n) for n in socket_errors.groups()),
-        non_2xx=0 if non_2xx is None else int(non_2xx[1]),
-    )
-
-
 @dataclass(frozen=True)
 class BenchResult:
     """One configuration's measurement: how requests were offloaded, to how many threads."""
@@ -234,32 +174,7 @@ class BenchResult:
         return self.report.socket_errors + self.report.non_2xx
 
 
-@dataclass(frozen=True)
-class _Placement:
-    server_cpu: int | None
-    client_cpu: int | None
-
-    def pin(self, cpu: int | None, argv: list[str]) -> list[str]:
-        return argv if cpu is None else ["taskset", "-c", str(cpu), *argv]
-
-    def describe(self) -> str:
-        if self.server_cpu is None or self.client_cpu is None:
-            return "unpinned (fewer than 2 CPUs allowed, or taskset missing)"
-        return f"server on CPU {self.server_cpu}, wrk on CPU {self.client_cpu} (taskset)"
-
-
-def _placement() -> _Placement:
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if len(cpus) < 2 or shutil.which("taskset") is None:
-        return _Placement(None, None)
-    return _Placement(cpus[0], cpus[1])
-
-
 class _UsageError(Exception):
-    pass
-
-
-class _WrkFailedError(Exception):
     pass
 
 
@@ -327,8 +242,9 @@ def _server_argv(port: int, pool_size: int | None, latency_ms: float) -> list[st
 
 
 def _wrk_argv(url: str, connections: int, duration_s: int) -> list[str]:
-    timeout = f"--timeout={WRK_TIMEOUT_S}s"
-    return ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", timeout, "--latency", url]
+    return wrk_argv(
+        url, connections=connections, duration_s=duration_s, timeout_s=WRK_TIMEOUT_S, latency=True
+    )
 
 
 def _note(text: str) -> None:
@@ -337,22 +253,12 @@ def _note(text: str) -> None:
 
 
 def _run_wrk(argv: list[str], duration_s: int) -> str:
-    try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=duration_s + WRK_MARGIN_S, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise _WrkFailedError(
-            f"wrk still running {duration_s + WRK_MARGIN_S} s after its start"
-        ) from None
-    if done.returncode != 0:
-        raise _WrkFailedError(f"wrk exited with status {done.returncode}: {done.stderr.strip()}")
-    return done.stdout
+    return run_wrk(argv, limit_s=duration_s + WRK_MARGIN_S)
 
 
 def _measure(
     args: argparse.Namespace,
-    placement: _Placement,
+    placement: Placement,
     pool_size: int | None,
 ) -> BenchResult:
     if pool_size is None:
@@ -410,7 +316,7 @@ def _table(results: Sequence[BenchResult], caption: str) -> Table:
 
 
 def _document(
-    args: argparse.Namespace, placement: _Placement, results: Sequence[BenchResult]
+    args: argparse.Namespace, placement: Placement, results: Sequence[BenchResult]
 ) -> dict[str, Any]:
     return {
         "settings": {
@@ -450,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print(f"{_PROG}: error: wrk not found on PATH (apt-get install wrk)", file=sys.stderr)
         return 2
-    placement = _placement()
+    placement = choose_placement()
     _note(f"placement: {placement.describe()}")
     results: list[BenchResult] = []
     try:
@@ -459,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{_PROG}: interrupted", file=sys.stderr)
         return 130
-    except (procs.ServerStartError, _WrkFailedError, WrkOutputError) as exc:
+    except (procs.ServerStartError, WrkFailedError, WrkOutputError) as exc:
         print(f"{_PROG}: error: {exc}", file=sys.stderr)
         return 1
     caption = (

@@ -20,6 +20,7 @@ from typing import NoReturn
 from typing import TypeAlias
 
 from compare import demo
+from compare import diff
 from compare import inventory
 from compare import procs
 
@@ -147,7 +148,155 @@ def _add_demo(commands: _Commands) -> None:
     parser.set_defaults(run=run)
 
 
-_COMMANDS: Final[tuple[Callable[[_Commands], None], ...]] = (_add_inventory, _add_demo)
+def _add_diff(commands: _Commands) -> None:
+    parser = commands.add_parser(
+        "diff",
+        help="send the same requests to two deployments and show where the answers differ",
+        description="Run request flows against two identically seeded deployments and print a "
+        "unified diff of every pair of answers that differ after normalising timestamps. "
+        "Exit status: 0 no differences, 1 differences, 2 a usage error or an unreachable "
+        "deployment. See docs/response-diff.md.",
+    )
+    parser.add_argument(
+        "--old",
+        required=True,
+        type=diff.base_url_arg,
+        metavar="URL",
+        help="base URL of one deployment",
+    )
+    parser.add_argument(
+        "--new", required=True, type=diff.base_url_arg, metavar="URL", help="base URL of the other"
+    )
+    parser.add_argument(
+        "--flows",
+        type=Path,
+        metavar="FILE",
+        help="flows file (default: the flows shipped with the kit, compare/flows/default.json)",
+    )
+    parser.add_argument(
+        "--openapi",
+        metavar="URL_OR_FILE",
+        help="OpenAPI document for the documented-operations flows (default: NEW/openapi.json)",
+    )
+    parser.add_argument(
+        "--var",
+        type=diff.variable_arg,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a flow variable, e.g. --var admin_password=… (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=diff.timeout_arg,
+        default=10.0,
+        metavar="S",
+        help="seconds each request may take (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the differences as one JSON document"
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        return diff.run_diff(
+            old_url=args.old,
+            new_url=args.new,
+            flows_path=args.flows,
+            openapi=args.openapi,
+            variables=dict(args.var),
+            timeout_s=args.timeout,
+            as_json=args.json,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+
+    parser.set_defaults(run=run)
+
+
+def _threads(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1024:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 1024, got {text!r}")
+    return int(text)
+
+
+def _add_run(commands: _Commands) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="load both bookstores side by side and write a report",
+        description="Start the inventory stand-in, legacy_flask on Waitress and quart_app on "
+        "Hypercorn (several configurations, each on its own seeded database), measure them "
+        "closed-loop (wrk) and open-loop, and write results.json, report.html, summary.md and "
+        "the plots. Needs wrk and ss on PATH.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one connection count, 1 s a point: within 90 s (default: the full run, ~12 min)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="sqlite:///path.db (copies beside it) or postgresql://…/name (databases "
+        "name_compare_* on that server, and a run with several Hypercorn workers); default: "
+        "SQLite in a temporary folder",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("compare-results"),
+        metavar="DIR",
+        help="folder for the results (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--flask-threads",
+        type=_threads,
+        default=32,
+        metavar="N",
+        help="the tuned Waitress configuration's threads (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_threads,
+        default=0,
+        metavar="N",
+        help="also run quart_app on N Hypercorn workers (default: 2 with PostgreSQL, else none)",
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        from compare.harness import runner
+
+        options = runner.RunOptions(
+            quick=args.quick,
+            out=args.out,
+            db=args.db,
+            tuned_threads=args.flask_threads,
+            workers=args.workers,
+        )
+        try:
+            return runner.run(options)
+        except subprocess.CalledProcessError as exc:
+            stderr = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+            print(
+                f"{_PROG} run: error: setting up the database failed: {stderr[-1:] or exc}",
+                file=sys.stderr,
+            )
+        except procs.ServerStartError as exc:
+            print(f"{_PROG} run: error: {exc}".splitlines()[0], file=sys.stderr)
+        except KeyboardInterrupt:
+            print(f"{_PROG} run: interrupted; every process it started is stopped", file=sys.stderr)
+            return 130
+        return 1
+
+    parser.set_defaults(run=run)
+
+
+_COMMANDS: Final[tuple[Callable[[_Commands], None], ...]] = (
+    _add_inventory,
+    _add_demo,
+    _add_diff,
+    _add_run,
+)
 
 
 def _build_parser() -> _Parser:

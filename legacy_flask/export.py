@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 
 from flask import Blueprint
@@ -36,4 +37,8 @@ def export_csv() -> Response:
     # The generator runs after the view returns, outside the request: it holds the session
     # factory, not the request's session, and opens one short session per batch.
     batches = store.export_batches(session_factory())
-    return Response(csv_chunks(batches), mimetype="text/csv")
+    # The first batch is read before the status line goes out: a database that cannot be
+    # reached is then a 503 problem document, not a 200 whose body stops short.
+    first = next(batches, None)
+    rows = batches if first is None else itertools.chain([first], batches)
+    return Response(csv_chunks(rows), mimetype="text/csv")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
-from werkzeug.routing import ValidationError
 
 from legacy_flask.schemas import MAX_ID
 
@@ -18,7 +18,10 @@ class IdConverter(BaseConverter):
     def to_python(self, value: str) -> int:
         number = int(value)
         if number > MAX_ID:
-            raise ValidationError()
+            # Not werkzeug's ValidationError: the matcher converts only after it has picked the
+            # rule for this method, so it would answer 405 (Allow: the path's other methods)
+            # instead of 404. An HTTPException raised here becomes the routing error as it is.
+            raise NotFound()
         return number
 
     def to_url(self, value: Any) -> str:

@@ -107,14 +107,17 @@ def _check_isbn_free(session: Session, isbn: str | None, book_id: int | None = N
 
 def _flush(session: Session, book: Book) -> None:
     # The check before the write gives a clear message; this catches the writer that raced it.
+    # Read what the messages need first: the rollback expires the book, and loading it again
+    # inside a unit of work's ``session.begin()`` block (quart_app.threaded) raises.
+    book_id, isbn = book.id, book.isbn
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise AlreadyExists(f"ISBN {book.isbn} belongs to another book") from None
+        raise AlreadyExists(f"ISBN {isbn} belongs to another book") from None
     except StaleDataError:
         session.rollback()
-        raise VersionMismatch(f"book {book.id} was changed by another request") from None
+        raise VersionMismatch(f"book {book_id} was changed by another request") from None
 
 
 def create_book(session: Session, data: BookIn) -> Book:

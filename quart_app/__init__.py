@@ -46,6 +46,7 @@ from quart_app.extensions import LoginLimiter
 from quart_app.openapi import BookstoreOpenAPIProvider
 from quart_app.store import TortoiseStore
 from quart_app.threaded import ThreadedStore
+from quart_app.validation import BookstoreRequest
 
 __all__ = ["create_app"]
 
@@ -107,6 +108,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     config = dict(config or {})
     settings = load_settings(config)
     app = Quart(__name__)
+    app.request_class = BookstoreRequest
     app.config.update(
         SECRET_KEY=settings.secret_key,
         QUART_AUTH_COOKIE_SECURE=settings.secure_cookies,

@@ -31,6 +31,7 @@ from migrate import run_sync
 from quart_app.extensions import data_layer
 from quart_app.extensions import login_limiter
 from quart_app.extensions import worker_pool
+from quart_app.openapi import headers
 from quart_app.openapi import problems
 from quart_app.openapi import responds
 from quart_app.responses import no_content
@@ -106,6 +107,7 @@ async def register(data: Credentials) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/login")
+@headers(429, "Retry-After")
 @responds(204)
 @problems(400, 401, 413, 415, 429)
 @json_body()

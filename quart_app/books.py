@@ -7,7 +7,6 @@ from typing import Any
 from quart import Blueprint
 from quart import Response
 from quart import request
-from quart_schema import validate_querystring
 from quart_schema import validate_request
 from quart_schema import validate_response
 from werkzeug.datastructures import ETags
@@ -24,6 +23,7 @@ from quart_app import events
 from quart_app.auth import admin_required
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
+from quart_app.openapi import headers
 from quart_app.openapi import problems
 from quart_app.openapi import request_body
 from quart_app.openapi import responds
@@ -31,6 +31,7 @@ from quart_app.responses import no_content
 from quart_app.responses import not_modified
 from quart_app.validation import MERGE_PATCH_JSON
 from quart_app.validation import json_body
+from quart_app.validation import validate_query
 
 bp = Blueprint("books", __name__, url_prefix="/books")
 
@@ -48,8 +49,9 @@ def etag(book: BookRow) -> Headers:
 
 
 @bp.get("")
+@headers(200, "Link", required=False)
 @problems(400)
-@validate_querystring(BookQuery)
+@validate_query(BookQuery)
 @validate_response(BookPage)
 async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Headers]:
     books, total = await data_layer().list_books(query_args)
@@ -66,6 +68,7 @@ async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Header
 
 
 @bp.post("")
+@headers(201, "ETag", "Location")
 @problems(400, 401, 409, 413, 415)
 @login_required
 @json_body()
@@ -79,6 +82,8 @@ async def create_book(data: BookIn) -> tuple[dict[str, Any], int, Headers]:
 
 
 @bp.get("/<id:book_id>")
+@headers(200, "ETag")
+@headers(304, "ETag")
 @responds(304)
 @problems(404)
 @validate_response(BookOut)
@@ -90,6 +95,7 @@ async def get_book(book_id: int) -> tuple[dict[str, Any], int, Headers] | Respon
 
 
 @bp.put("/<id:book_id>")
+@headers(200, "ETag")
 @problems(400, 401, 404, 409, 412, 413, 415)
 @login_required
 @json_body()
@@ -103,6 +109,7 @@ async def replace_book(book_id: int, data: BookIn) -> tuple[dict[str, Any], int,
 
 
 @bp.patch("/<id:book_id>")
+@headers(200, "ETag")
 @problems(400, 401, 404, 409, 412, 413, 415)
 @request_body(MERGE_PATCH_JSON)
 @login_required

@@ -143,15 +143,21 @@ def init_events(app: Quart, queue_size: int, send_timeout_s: float) -> EventBrok
 class PostgresRelay:
     """Carry events between worker processes with PostgreSQL ``LISTEN``/``NOTIFY``.
 
-    One asyncpg connection per process listens on :attr:`CHANNEL` and hands each notification
-    to the local broker; PostgreSQL delivers notifications in the order their transactions
-    commit. Payloads are limited to 8000 bytes by PostgreSQL; a book is far smaller.
+    One asyncpg connection per process listens on :attr:`CHANNEL` and hands each message to
+    the local broker; another sends. PostgreSQL delivers notifications in the order their
+    transactions commit, and a payload may hold at most 8000 bytes: a longer message (a review
+    of 5000 characters) is sent as numbered chunks in one transaction and joined on arrival.
+    When the database goes away both connections are opened again on the next message, so the
+    feed resumes after an outage; messages published while it is down are lost, as the writes
+    that would have made them fail too.
 
     :param dsn: a ``postgresql://`` URL.
-    :param broker: the local broker that receives every notification.
+    :param broker: the local broker that receives every message.
     """
 
     CHANNEL = "bookstore_events"
+    #: Characters per chunk: 4 bytes each at most in UTF-8, plus the header, under 8000 bytes.
+    CHUNK_CHARS = 1900
 
     def __init__(self, dsn: str, broker: EventBroker) -> None:
         self.dsn = dsn
@@ -159,25 +165,61 @@ class PostgresRelay:
         self._listener: Any = None
         self._sender: Any = None
         self._lock = asyncio.Lock()
+        self._partial: dict[str, list[str]] = {}
+        self._sequence = 0
 
     async def start(self) -> None:
+        await self._connect()
+        self.broker.relay = self
+
+    async def _connect(self) -> None:
         import asyncpg
 
+        await self._close()
         self._listener = await asyncpg.connect(self.dsn)
         await self._listener.add_listener(self.CHANNEL, self._on_notification)
         self._sender = await asyncpg.connect(self.dsn)
-        self.broker.relay = self
 
-    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        self.broker.deliver(payload)
+    def _on_notification(self, _connection: Any, pid: int, _channel: str, payload: str) -> None:
+        # "<message id> <index> <count> <chunk>": chunks of one message arrive together, in order.
+        message_id, index, count, chunk = payload.split(" ", 3)
+        key = f"{pid}/{message_id}"
+        parts = self._partial.setdefault(key, [])
+        parts.append(chunk)
+        if int(index) == int(count) - 1:
+            del self._partial[key]
+            self.broker.deliver("".join(parts))
 
     async def notify(self, text: str) -> None:
-        """Send ``text`` to every listening process, this one included."""
+        """Send ``text`` (JSON) to every listening process, this one included.
+
+        A failure is logged in one line and the message dropped; the next message reconnects.
+        """
         async with self._lock:
-            await self._sender.execute("SELECT pg_notify($1, $2)", self.CHANNEL, text)
+            self._sequence += 1
+            chunks = [text[i : i + self.CHUNK_CHARS] for i in range(0, len(text), self.CHUNK_CHARS)]
+            try:
+                if self._sender is None or self._sender.is_closed() or self._listener.is_closed():
+                    await self._connect()
+                async with self._sender.transaction():
+                    for index, chunk in enumerate(chunks):
+                        payload = f"{self._sequence} {index} {len(chunks)} {chunk}"
+                        await self._sender.execute(
+                            "SELECT pg_notify($1, $2)", self.CHANNEL, payload
+                        )
+            except (TimeoutError, OSError) as exc:
+                log.warning("event not relayed through PostgreSQL: %s", exc)
+                await self._close()
+            except Exception as exc:  # asyncpg's errors have no common base outside asyncpg
+                log.warning("event not relayed through PostgreSQL: %s: %s", type(exc).__name__, exc)
+                await self._close()
+
+    async def _close(self) -> None:
+        for connection in (self._listener, self._sender):
+            if connection is not None and not connection.is_closed():
+                connection.terminate()
+        self._listener = self._sender = None
 
     async def stop(self) -> None:
         self.broker.relay = None
-        for connection in (self._listener, self._sender):
-            if connection is not None:
-                await connection.close()
+        await self._close()

@@ -32,10 +32,23 @@ async def csv_chunks(batches: AsyncIterator[list[tuple[object, ...]]]) -> AsyncI
         yield buffer.getvalue()
 
 
+async def _chain(
+    first: list[tuple[object, ...]] | None, rest: AsyncIterator[list[tuple[object, ...]]]
+) -> AsyncIterator[list[tuple[object, ...]]]:
+    if first is not None:
+        yield first
+    async for batch in rest:
+        yield batch
+
+
 @bp.get("/books/export.csv")
 @responds(200, "text/csv")
 async def export_csv() -> Response:
-    response = Response(csv_chunks(data_layer().export_batches()), mimetype="text/csv")
+    batches = data_layer().export_batches()
+    # The first batch is read before the status line goes out: a database that cannot be
+    # reached is then a 503 problem document, not a 200 whose body stops short.
+    first = await anext(batches, None)
+    response = Response(csv_chunks(_chain(first, batches)), mimetype="text/csv")
     # Quart stops sending any response after RESPONSE_TIMEOUT (60 s by default); an export of
     # a large catalogue to a slow client may take longer, so this response has no limit.
     response.timeout = None

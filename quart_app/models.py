@@ -10,12 +10,15 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+#: Longest username the ``users`` table holds (the contract: 3–32 characters).
+USERNAME_MAX_LENGTH = 32
+
 
 class User(Model):
     """An account; ``username`` is stored lower-cased, so uniqueness is case-insensitive."""
 
     id = fields.IntField(primary_key=True)
-    username = fields.CharField(max_length=32, unique=True)
+    username = fields.CharField(max_length=USERNAME_MAX_LENGTH, unique=True)
     password_hash = fields.CharField(max_length=255)
     is_admin = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()

@@ -1,9 +1,11 @@
 """What quart-schema's OpenAPI document cannot say from the views' models alone.
 
 quart-schema documents the JSON bodies a view validates. :func:`responds` adds the answers
-without a JSON body (204, 304, a CSV or an image) and :func:`problems` the error statuses a
-view answers with an RFC 9457 problem document, so that the document lists every response
-the contract allows and a client or schemathesis can check them.
+without a JSON body (204, 304, a CSV or an image), :func:`problems` the error statuses a
+view answers with an RFC 9457 problem document, and :func:`headers` the response headers the
+contract promises (``ETag``, ``Location``, ``Link``, ``Retry-After``), so that the document
+lists every response the contract allows and a client or schemathesis can check them. Every
+request body is documented as required: a write without one gets 415.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _RESPONDS = "_bookstore_responds"
 _PROBLEMS = "_bookstore_problems"
 _BODIES = "_bookstore_bodies"
+_HEADERS = "_bookstore_headers"
 _REF = "#/components/schemas/{model}"
 
 
@@ -45,6 +48,44 @@ def problems(*statuses: int) -> Callable[[F], F]:
 
     def decorator(view: F) -> F:
         setattr(view, _PROBLEMS, sorted({*getattr(view, _PROBLEMS, ()), *statuses}))
+        return view
+
+    return decorator
+
+
+#: The response headers :func:`headers` can document: name → OpenAPI header object.
+HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": "The representation's version, a strong validator (RFC 9110 §8.8.3)",
+        "schema": {"type": "string", "pattern": '^"[^"]*"$'},
+    },
+    "Location": {
+        "description": "The path of the resource just created",
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
+    "Link": {
+        "description": 'RFC 8288 links to the neighbouring pages: rel="next", rel="prev"',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds until a new attempt may succeed (RFC 9110 §10.2.3)",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def headers(status: int, *names: str, required: bool = True) -> Callable[[F], F]:
+    """Document response headers ``names`` (keys of :data:`HEADERS`) of the ``status`` answer.
+
+    ``required=False`` for a header that is sent only sometimes (``Link`` on a single page).
+    """
+    unknown = set(names) - set(HEADERS)
+    if unknown:
+        raise ValueError(f"undocumented headers: {', '.join(sorted(unknown))}")
+
+    def decorator(view: F) -> F:
+        added = [(status, name, required) for name in names]
+        setattr(view, _HEADERS, [*getattr(view, _HEADERS, ()), *added])
         return view
 
     return decorator
@@ -97,7 +138,22 @@ class BookstoreOpenAPIProvider(OpenAPIProvider):
                 operation["responses"] = {**operation.get("responses", {}), **extra}
                 if bodies:
                     operation["requestBody"] = self._request_body(operation, bodies)
+                if "requestBody" in operation:
+                    # OpenAPI's default is an optional body; every write here needs one (415).
+                    operation["requestBody"] = {**operation["requestBody"], "required": True}
+                self._add_headers(operation["responses"], getattr(view, _HEADERS, ()))
         return paths, components
+
+    @staticmethod
+    def _add_headers(responses: dict[Any, Any], declared: Any) -> None:
+        for status, name, required in declared:
+            key = status if status in responses else str(status)
+            response = dict(responses[key])
+            response["headers"] = {
+                **response.get("headers", {}),
+                name: {**HEADERS[name], "required": required},
+            }
+            responses[key] = response
 
     @staticmethod
     def _request_body(operation: dict[str, Any], bodies: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from typing import Any
 
 from quart import Blueprint
 from quart import request
-from quart_schema import validate_querystring
 from quart_schema import validate_request
 from quart_schema import validate_response
 
@@ -20,8 +19,10 @@ from quart_app import events
 from quart_app.auth import load_user
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
+from quart_app.openapi import headers
 from quart_app.openapi import problems
 from quart_app.validation import json_body
+from quart_app.validation import validate_query
 
 bp = Blueprint("reviews", __name__, url_prefix="/books/<id:book_id>/reviews")
 
@@ -29,8 +30,9 @@ Headers = dict[str, str]
 
 
 @bp.get("")
+@headers(200, "Link", required=False)
 @problems(400, 404)
-@validate_querystring(PageQuery)
+@validate_query(PageQuery)
 @validate_response(ReviewPage)
 async def list_reviews(book_id: int, query_args: PageQuery) -> tuple[dict[str, Any], int, Headers]:
     reviews, total = await data_layer().list_reviews(book_id, query_args)
@@ -45,6 +47,7 @@ async def list_reviews(book_id: int, query_args: PageQuery) -> tuple[dict[str, A
 
 
 @bp.post("")
+@headers(201, "Location")
 @problems(400, 401, 404, 409, 413, 415)
 @login_required
 @json_body()

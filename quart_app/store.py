@@ -35,6 +35,7 @@ from legacy_flask.schemas import utcnow
 from legacy_flask.store import EXPORT_BATCH_ROWS
 from legacy_flask.store import EXPORT_COLUMNS
 from legacy_flask.store import check_version
+from quart_app.models import USERNAME_MAX_LENGTH
 from quart_app.models import Book
 from quart_app.models import Cover
 from quart_app.models import Review
@@ -237,7 +238,12 @@ class TortoiseStore:
             raise AlreadyExists(f"username {username} is taken") from None
 
     async def find_user(self, username: str) -> User | None:
-        return await User.get_or_none(username=username.lower())
+        # Tortoise checks a filter value against the column's max_length and raises (a 500)
+        # where SQLAlchemy just finds nothing; a longer name cannot be stored, so it is no user.
+        lowered = username.lower()  # may grow: "İ".lower() has two characters
+        if len(lowered) > USERNAME_MAX_LENGTH:
+            return None
+        return await User.get_or_none(username=lowered)
 
     async def get_user(self, user_id: int) -> User | None:
         return await User.get_or_none(id=user_id)

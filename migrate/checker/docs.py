@@ -1,22 +1,31 @@
-"""Generate the rule pages under ``docs/rules/`` from the rule registry.
+"""Generate the reference pages under ``docs/`` from the checker's registries.
 
-``python -m migrate.checker.docs`` writes one ``QMnnn.md`` page per rule and a
-``README.md`` index; ``--check`` writes nothing and exits 1 when a committed
-page differs from the generated one (or a stale page exists), 0 otherwise.
+``python -m migrate.checker.docs`` writes one ``docs/rules/QMnnn.md`` page per rule, the
+``docs/rules/README.md`` index, and ``docs/extensions.md``, the Flask-extension map
+(:mod:`migrate.checker.docs_extensions`); ``--check`` writes nothing and exits 1 when a
+committed page differs from the generated one (or a stale rule page exists), 0 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from migrate.checker import docs_extensions
 from migrate.checker import rules
 from migrate.checker.catalog import asyncfuncs
 from migrate.checker.catalog import blocking
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"
+EXTENSIONS_PAGE = DOCS.parent / "extensions.md"
+#: A line of a requirements file (``Flask-Login>=0.6``): such examples are not Python.
+_REQUIREMENT = re.compile(r"[A-Za-z][A-Za-z0-9._-]*(\[[^\]]*\])?\s*(==|>=|<=|~=|!=|<|>)\s*[0-9]")
+#: Marks read by the docs tests (tests/docs): the examples are fragments, not programs.
+BEFORE_MARK = "<!-- illustrative: the pattern the rule reports, cut from a Flask app -->"
+AFTER_MARK = "<!-- illustrative: the Quart code the rule asks for, cut from an app -->"
 NOTES = {
     "async-functions": "## How far async-ness spreads\n\n" + asyncfuncs.PROPAGATION,
     "blocking": "## Where blocking calls are reported\n\n" + blocking.NOTE,
@@ -30,6 +39,13 @@ FAMILIES = {
     "tests": "The Flask test client used the Flask way.",
     "wsgi-config": "WSGI servers and middleware, and settings Quart reads differently.",
 }
+
+
+def _example(code: str, mark: str) -> list[str]:
+    lines = code.splitlines()
+    if all(_REQUIREMENT.match(line) for line in lines if line.strip()):
+        return ["```text", code, "```"]
+    return [mark, "```python", code, "```"]
 
 
 def page(rule: rules.Rule) -> str:
@@ -51,15 +67,11 @@ def page(rule: rules.Rule) -> str:
         "",
         "## Before (Flask)",
         "",
-        "```python",
-        rule.before,
-        "```",
+        *_example(rule.before, BEFORE_MARK),
         "",
         "## After (Quart)",
         "",
-        "```python",
-        rule.after,
-        "```",
+        *_example(rule.after, AFTER_MARK),
         "",
     ]
     if rule.category in NOTES:
@@ -109,30 +121,44 @@ def generate() -> dict[str, str]:
     return pages
 
 
+def _differs(path: Path, text: str) -> bool:
+    return not path.is_file() or path.read_text(encoding="utf-8") != text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the pages; return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m migrate.checker.docs")
-    parser.add_argument("--out", type=Path, default=DOCS, help="output folder")
+    parser.add_argument("--out", type=Path, default=DOCS, help="folder of the rule pages")
+    parser.add_argument(
+        "--extensions-out",
+        type=Path,
+        default=EXTENSIONS_PAGE,
+        metavar="FILE",
+        help="the extension map's page (default: docs/extensions.md)",
+    )
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     args = parser.parse_args(argv)
     pages = generate()
     out: Path = args.out
+    extensions_out: Path = args.extensions_out
+    extensions_text = docs_extensions.page()
     existing = {p.name for p in out.glob("*.md")} if out.is_dir() else set()
     if args.check:
         stale = sorted(existing - pages.keys())
-        differ = sorted(
-            name
-            for name, text in pages.items()
-            if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text
-        )
-        for name in [*differ, *stale]:
-            print(f"{out / name}: out of date", file=sys.stderr)
-        return 1 if differ or stale else 0
+        differ = sorted(name for name, text in pages.items() if _differs(out / name, text))
+        outdated = [out / name for name in [*differ, *stale]]
+        if _differs(extensions_out, extensions_text):
+            outdated.append(extensions_out)
+        for path in outdated:
+            print(f"{path}: out of date", file=sys.stderr)
+        return 1 if outdated else 0
     out.mkdir(parents=True, exist_ok=True)
     for name in existing - pages.keys():
         (out / name).unlink()
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")
+    extensions_out.parent.mkdir(parents=True, exist_ok=True)
+    extensions_out.write_text(extensions_text, encoding="utf-8")
     return 0
 
 

@@ -1,14 +1,22 @@
 """Fixtures of the contract suite: a fresh database per test, the app under test, clients.
 
-Every test runs once per app in :data:`tests.contract.targets.TARGETS` and once per database:
-SQLite always, PostgreSQL too when ``BOOKSTORE_TEST_POSTGRES_URL`` is set (each test session
-then works in a database of its own, dropped at the end).
+Every test runs once per target and once per database: SQLite always, PostgreSQL too when
+``BOOKSTORE_TEST_POSTGRES_URL`` is set (each test session then works in databases of its own,
+dropped at the end). The targets are the apps in-process (:data:`tests.contract.targets.TARGETS`:
+``flask``, ``quart``, ``quart-threaded``) and the same apps as real servers over loopback
+(:data:`tests.contract.live.LIVE_APPS`: ``flask-live`` on Waitress, ``quart-live`` and
+``quart-threaded-live`` on Hypercorn), which carry the ``live`` marker: ``-m "not live"`` leaves
+them out, ``-m live`` runs only them.
+
+An in-process test builds its app on a new database. A live server is started once per app,
+database and settings and serves many tests; each of them finds its database emptied and the
+start-up admin back in place, and connects from a client address of its own (see
+:mod:`tests.contract.live`).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +25,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy import text
 
 from legacy_flask.db import sqlalchemy_url
 from legacy_flask.models import Base
+from tests.contract.live import LIVE_APPS
+from tests.contract.live import LiveDatabases
+from tests.contract.live import LiveServers
+from tests.contract.live import PostgresDatabases
 from tests.contract.targets import TARGETS
+from tests.contract.targets import live_target
 
 POSTGRES_ENV = "BOOKSTORE_TEST_POSTGRES_URL"
 ADMIN = ("admin", "admin-password")
@@ -33,27 +45,77 @@ TEST_HASH_METHOD = "pbkdf2:sha256:1000"
 
 DATABASES = ["sqlite", *(["postgresql"] if os.environ.get(POSTGRES_ENV) else [])]
 
+#: Parameters of :func:`target_name`: the in-process apps, then the live servers (marked).
+TARGET_NAMES = [
+    *sorted(TARGETS),
+    *(pytest.param(name, marks=pytest.mark.live) for name in LIVE_APPS),
+]
+
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL database of this test session's own, dropped at the end."""
-    server = sqlalchemy_url(os.environ[POSTGRES_ENV])
-    name = f"bookstore_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base = os.environ[POSTGRES_ENV].rsplit("/", 1)[0]
+def postgres_databases() -> Iterator[PostgresDatabases | None]:
+    """Makes PostgreSQL databases of this session's own, dropped at the end (``None``: no server)."""
+    if not os.environ.get(POSTGRES_ENV):
+        yield None
+        return
+    databases = PostgresDatabases(os.environ[POSTGRES_ENV])
     try:
-        yield f"{base}/{name}"
+        yield databases
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_databases: PostgresDatabases | None) -> str:
+    """A PostgreSQL database for the in-process apps, emptied by each test that uses it."""
+    assert postgres_databases is not None, f"{POSTGRES_ENV} is not set"
+    return postgres_databases.create()
+
+
+@pytest.fixture(scope="session")
+def live_databases(
+    tmp_path_factory: pytest.TempPathFactory, postgres_databases: PostgresDatabases | None
+) -> Iterator[LiveDatabases]:
+    """The live servers' databases: one per app and kind, emptied for every test."""
+    databases = LiveDatabases(tmp_path_factory.mktemp("live-databases"), postgres_databases)
+    try:
+        yield databases
+    finally:
+        databases.close()
+
+
+@pytest.fixture(scope="session")
+def live_servers(
+    tmp_path_factory: pytest.TempPathFactory, live_databases: LiveDatabases
+) -> Iterator[LiveServers]:
+    """The running live servers, stopped (by process group) when the session ends."""
+    servers = LiveServers(tmp_path_factory.mktemp("live-logs"))
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+@pytest.fixture(params=TARGET_NAMES)
+def target_name(request: pytest.FixtureRequest) -> str:
+    """The app under test and how it is reached: in-process (``flask``) or live (``flask-live``)."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a new SQLite file, or the session's PostgreSQL database emptied."""
+    """An empty database: a new SQLite file, or the session's PostgreSQL database emptied.
+
+    A live target's database is its server's, emptied when the ``bookstore`` fixture hands
+    the server to the test. Tests that use no target (``bookstore_config`` alone) get an
+    in-process database.
+    """
+    if "target_name" in request.fixturenames:
+        name = request.getfixturevalue("target_name")
+        if name in LIVE_APPS:
+            databases: LiveDatabases = request.getfixturevalue("live_databases")
+            return databases.url(name, request.param)
     if request.param == "sqlite":
         folder = tmp_path / "database"
         folder.mkdir()
@@ -101,11 +163,20 @@ def bookstore_config(database_url: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(params=sorted(TARGETS))
-def bookstore(request: pytest.FixtureRequest, bookstore_config: dict[str, Any]) -> Iterator[Any]:
-    """The app under test, freshly built on an empty database."""
-    with TARGETS[request.param](bookstore_config, no_server_errors) as target:
-        yield target
+@pytest.fixture
+def bookstore(
+    request: pytest.FixtureRequest, target_name: str, bookstore_config: dict[str, Any]
+) -> Iterator[Any]:
+    """The app under test on an empty database: built for the test, or a live server's."""
+    if target_name in LIVE_APPS:
+        servers: LiveServers = request.getfixturevalue("live_servers")
+        databases: LiveDatabases = request.getfixturevalue("live_databases")
+        app = LIVE_APPS[target_name]
+        with live_target(app, servers, databases, bookstore_config, no_server_errors) as target:
+            yield target
+    else:
+        with TARGETS[target_name](bookstore_config, no_server_errors) as target:
+            yield target
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ QM5xx extensions: Flask extensions and their Quart replacements.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from migrate.checker.rules import Rule
 
 CAT = "extensions"
@@ -14,6 +16,171 @@ S = "Quart docs/how_to_guides/flask_extensions.rst; each extension's documentati
 
 
 SCHEMA = "quart-schema (`validate_request`, `validate_response`, OpenAPI docs)"
+
+#: Status of an extension's replacement → what it means (the legend of docs/extensions.md).
+STATUSES = {
+    "works": "a Quart extension replaces it, and it was run against Quart 0.23.1",
+    "imports": "a Quart extension replaces it; it imports on Quart 0.23.1 but was not run "
+    "against a backend",
+    "library": "no working Quart extension: a framework-free (async) library does the job",
+    "none": "nothing replaces it inside the app: do it elsewhere or drop it",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """A Flask extension and what replaces it on Quart.
+
+    ``advice`` fills the ``{replacement}`` field of QM501 and QM502; ``status`` is a key of
+    :data:`STATUSES`; ``checked`` says what was verified and with which versions.
+    """
+
+    module: str
+    distribution: str
+    advice: str
+    status: str
+    checked: str
+
+
+#: The Flask extensions the checker knows, by import name. Versions and checks: Quart 0.23.1,
+#: the newest release of each package on PyPI at the time of checking.
+EXTENSIONS = (
+    Extension(
+        "flask_sqlalchemy",
+        "Flask-SQLAlchemy",
+        "use SQLAlchemy's `sqlalchemy.ext.asyncio` (`AsyncSession`) with an async driver, "
+        "quart-db, or Tortoise ORM (quart-sqlalchemy does not install with Quart 0.20+)",
+        "library",
+        "quart-sqlalchemy 3.0.4 requires `quart<0.20`; quart-db 0.12.0 imports",
+    ),
+    Extension(
+        "flask_login",
+        "Flask-Login",
+        "use quart-auth (`QuartAuth`, `login_user`, `login_required`, `current_user`)",
+        "works",
+        "quart-auth 0.12.0: 401, log in, 200; its cookie is `Secure` by default",
+    ),
+    Extension(
+        "flask_wtf",
+        "Flask-WTF",
+        "use quart-wtforms (import `quart_wtf`: `QuartForm`, `await Form.create_form()`, "
+        "`await form.validate_on_submit()`)",
+        "works",
+        "quart-wtforms 1.0.3 (the PyPI name `quart-wtf` holds only 0.0.1)",
+    ),
+    Extension(
+        "flask_cors",
+        "Flask-CORS",
+        "use quart-cors (`app = cors(app, allow_origin=...)`, `@route_cors`)",
+        "works",
+        "quart-cors 0.8.0",
+    ),
+    Extension(
+        "flask_limiter",
+        "Flask-Limiter",
+        "use quart-rate-limiter (`RateLimiter(app)`, `@rate_limit(limit, period)`)",
+        "works",
+        "quart-rate-limiter 0.12.1: the second call within the limit answers 429; "
+        "in-memory counts are per worker process",
+    ),
+    Extension(
+        "flask_migrate",
+        "Flask-Migrate",
+        "no Quart port exists: use Alembic directly (`alembic init -t async`)",
+        "library",
+        "no quart-migrate package; Alembic 1.20.1 ships `async` templates",
+    ),
+    Extension(
+        "flask_mail",
+        "Flask-Mail",
+        "no Quart port exists: send with aiosmtplib",
+        "library",
+        "no quart-mail package; aiosmtplib 5.1.3",
+    ),
+    Extension(
+        "flask_caching",
+        "Flask-Caching",
+        "no Quart port exists: use aiocache or cashews",
+        "library",
+        "no quart-caching package",
+    ),
+    Extension("flask_restful", "Flask-RESTful", "use " + SCHEMA, "works", "quart-schema 0.25.0"),
+    Extension("flask_restx", "flask-restx", "use " + SCHEMA, "works", "quart-schema 0.25.0"),
+    Extension("flask_smorest", "flask-smorest", "use " + SCHEMA, "works", "quart-schema 0.25.0"),
+    Extension(
+        "flask_pydantic",
+        "Flask-Pydantic",
+        "use " + SCHEMA,
+        "works",
+        "quart-schema 0.25.0 with pydantic installed",
+    ),
+    Extension(
+        "flask_marshmallow",
+        "flask-marshmallow",
+        "use marshmallow directly, or " + SCHEMA,
+        "library",
+        "marshmallow itself is framework-free",
+    ),
+    Extension(
+        "flask_jwt_extended",
+        "Flask-JWT-Extended",
+        "quart-jwt-extended follows the old 3.x API and is unmaintained: use PyJWT directly "
+        "or quart-auth tokens",
+        "library",
+        "quart-jwt-extended 0.1.0 creates and verifies tokens, with `@jwt_required` of the 3.x API",
+    ),
+    Extension(
+        "flask_babel",
+        "Flask-Babel",
+        "use quart-babel",
+        "works",
+        "quart-babel 1.0.7: `Babel(app)`, `gettext`",
+    ),
+    Extension(
+        "flask_session",
+        "Flask-Session",
+        "use quart-session",
+        "imports",
+        "quart-session 3.0.0 imports; not run against Redis or another backend",
+    ),
+    Extension(
+        "flask_socketio",
+        "Flask-SocketIO",
+        "no working Quart port (quart-socketio breaks on 0.23): use python-socketio's "
+        "`AsyncServer(async_mode='asgi')` with `socketio.ASGIApp`, or Quart websockets",
+        "library",
+        "quart-socketio 0.0.1.post3 reads context names removed in Quart 0.23",
+    ),
+    Extension(
+        "flask_admin",
+        "Flask-Admin",
+        "no Quart port exists (PyPI's quart-admin is an unrelated scaffolder)",
+        "none",
+        "PyPI's quart-admin 3.0.0 is a project scaffolder",
+    ),
+    Extension(
+        "flask_bcrypt",
+        "Flask-Bcrypt",
+        "use quart-bcrypt or `bcrypt` directly (hash in `run_sync`)",
+        "works",
+        "quart-bcrypt 0.0.9; hashing is CPU-bound, so run it in a worker thread",
+    ),
+    Extension(
+        "flask_compress",
+        "Flask-Compress",
+        "no maintained Quart port (quart-compress buffers the body and breaks streaming): "
+        "compress at the proxy",
+        "none",
+        "quart-compress 0.2.1 (2020) reads the whole body before sending; not run",
+    ),
+    Extension(
+        "flask_talisman",
+        "Flask-Talisman",
+        "no Quart port exists: use `secure` or an `after_request` hook that sets the headers",
+        "library",
+        "no quart-talisman package; `secure` 2.0.1",
+    ),
+)
 
 
 RULES = (

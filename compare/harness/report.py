@@ -1,0 +1,329 @@
+"""Write a run's results: ``results.json``, the PNG plots, ``report.html`` and ``summary.md``.
+
+The HTML report is self-contained (styles inline, every plot embedded as a ``data:`` URI), so
+it can be mailed or attached as one file; the Markdown summary links the PNG files beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from compare.harness import plots
+from compare.harness.analysis import FLASK
+from compare.harness.analysis import QUART
+from compare.harness.analysis import analyse
+
+__all__ = ["finish", "markdown", "render_html", "write_json"]
+
+_STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
+       color: #222; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 13px; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+img { max-width: 100%; border: 1px solid #eee; }
+.miss { color: #b00; } .met { color: #070; } code { background: #f4f4f4; padding: 0 3px; }
+"""
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The report's sections as (title, Markdown lines); HTML and Markdown share them."""
+    analysis = document["analysis"]
+    machine = document["machine"]
+    endpoints = document["endpoints"]
+    servers = document["servers"]
+    sections: list[tuple[str, list[str]]] = []
+
+    ratio_rows = [
+        [
+            endpoints[r["endpoint"]]["label"],
+            str(r["connections"]),
+            _fmt(r["flask_rps"]),
+            _fmt(r["quart_rps"]),
+            f"{r['ratio']:.2f}×" if r["ratio"] is not None else "–",
+            _fmt(r["flask_p99_ms"], 1),
+            _fmt(r["quart_p99_ms"], 1),
+        ]
+        for r in analysis["ratios"]
+    ]
+    sections.append(
+        (
+            "Quart/Flask throughput ratio",
+            [
+                f"`{FLASK}` is {servers[FLASK]['label']}; `{QUART}` is {servers[QUART]['label']}. "
+                "Medians of the repeats; ratio = quart_app ÷ legacy_flask requests/s.",
+                "",
+                *_table(
+                    (
+                        "endpoint",
+                        "connections",
+                        "Flask req/s",
+                        "Quart req/s",
+                        "ratio",
+                        "Flask p99 ms",
+                        "Quart p99 ms",
+                    ),
+                    ratio_rows,
+                ),
+            ],
+        )
+    )
+    target_rows = [
+        [t["target"], t["value"], "met" if t["met"] else "missed"] for t in analysis["targets"]
+    ]
+    sections.append(("Targets", _table(("target", "measured", ""), target_rows)))
+    sections.append(
+        (
+            "Verdicts",
+            [
+                f"- **{endpoints[ident]['label']}**: {text}"
+                for ident, text in analysis["verdicts"].items()
+                if text
+            ]
+            + [f"- {text}" for text in analysis["other_verdicts"]],
+        )
+    )
+    eff_rows = [
+        [
+            r["server"],
+            endpoints[r["endpoint"]]["label"],
+            str(r["connections"]),
+            str(r["cap"]),
+            _fmt(r["ceiling_rps"]),
+            _fmt(r["measured_rps"]),
+            f"{r['efficiency']:.0%}",
+        ]
+        for r in analysis["efficiency"]
+    ]
+    sections.append(
+        (
+            "I/O endpoint against the Little's-law ceiling",
+            [
+                "Ceiling = min(connections, cap) ÷ upstream latency, where the cap is Waitress' "
+                "threads (at most its connection limit, 100) or, for quart_app, the inventory "
+                "client's pool of 100 connections per worker.",
+                "",
+                *_table(
+                    (
+                        "server",
+                        "endpoint",
+                        "connections",
+                        "cap",
+                        "ceiling req/s",
+                        "req/s",
+                        "of ceiling",
+                    ),
+                    eff_rows,
+                ),
+            ],
+        )
+    )
+    naive = analysis["naive"]
+    naive_rows = []
+    for probe in ("read", "health"):
+        for condition in ("idle", "async", "blocking"):
+            row = naive.get(f"{probe}_{condition}")
+            if row:
+                naive_rows.append(
+                    [
+                        f"{probe} / {condition}",
+                        _fmt(row["p50_ms"], 1),
+                        _fmt(row["p99_ms"], 1),
+                        _fmt(row["max_ms"], 1),
+                        _fmt(row["ok_per_s"], 1),
+                    ]
+                )
+    factor = naive.get("read_p99_stall_factor")
+    sections.append(
+        (
+            "The naive migration",
+            [
+                f"quart_app with one extra `async def` view that calls `time.sleep` for "
+                f"{naive['block_ms']:g} ms, requested {naive['background_rate']:g} times a second, "
+                "while `GET /books/{id}` and `GET /health` are probed open-loop. `async`: the same "
+                "wait awaited with `asyncio.sleep`."
+                + (
+                    f" The blocking view multiplies the read's p99 by {factor:.0f}."
+                    if factor
+                    else ""
+                ),
+                "",
+                *_table(
+                    ("probe / other load", "p50 ms", "p99 ms", "max ms", "answered/s"), naive_rows
+                ),
+            ],
+        )
+    )
+    gen = analysis["generators"]
+    share = gen["openloop_core_share_at_peak"]
+    per_1000 = gen["openloop_core_share_per_1000_rps"]
+    sections.append(
+        (
+            "The load generators are not the bottleneck",
+            [
+                f"- open-loop generator: at its highest offered rate "
+                f"({_fmt(gen['openloop_peak_rate'])} requests/s) it used "
+                f"{_fmt(None if share is None else share * 100)} % of its core, "
+                f"{_fmt(None if per_1000 is None else per_1000 * 100)} % per 1,000 requests/s "
+                f"({_fmt(gen['openloop_cpu_s_per_1000_requests'], 3)} CPU-s per 1,000 requests);",
+                f"- wrk: {_fmt(gen['wrk_cpu_s_per_1000_requests'], 3)} CPU-s per 1,000 requests "
+                "(median over the closed-loop runs).",
+            ],
+        )
+    )
+    flagged = analysis["flagged"]
+    sections.append(
+        (
+            "Flagged points",
+            [
+                f"- {f['server']} {f['endpoint']} at {f['where']}: "
+                + ", ".join(
+                    filter(
+                        None,
+                        [
+                            f"spread {f['spread']:.0%}"
+                            if f["spread"] and f["spread"] > 0.1
+                            else "",
+                            "no answers" if f["failed"] else "",
+                            f"{f['unexpected_errors']} unexpected errors"
+                            if f["unexpected_errors"]
+                            else "",
+                        ],
+                    )
+                )
+                for f in flagged
+            ]
+            or ["None."],
+        )
+    )
+    placement = document["placement"]
+    sections.append(
+        (
+            "Machine and method",
+            [
+                f"- {machine['cpu_model']}, {machine['cpu_count']} CPUs, "
+                f"{machine['memory_bytes'] / 2**30:.0f} GiB; Linux {machine['kernel']}; "
+                f"Python {machine['python']}; load average at start "
+                f"{' '.join(f'{x:.2f}' for x in machine['load_average_at_start'])}.",
+                f"- Placement: {placement['description']}; the inventory stand-in shares the "
+                "load generator's CPU.",
+                f"- Mode `{document['mode']}`, {document['elapsed_s']:.0f} s; closed loop: wrk, "
+                f"1 thread, {document['settings']['duration_s']} s per run after a "
+                f"{document['settings']['warmup_s']} s warm-up, headline points "
+                f"{document['settings']['repeats']}×; open loop: "
+                f"{document['settings']['open_duration_s']:g} s per rate.",
+                "- Versions: "
+                + ", ".join(f"{k} {v}" for k, v in document["versions"].items())
+                + ".",
+            ],
+        )
+    )
+    return sections
+
+
+def _inline(text: str) -> str:
+    # The few Markdown marks the sections use: `code` and **bold**.
+    out = html.escape(text)
+    parts = out.split("`")
+    out = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    parts = out.split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _lines_to_html(lines: list[str]) -> str:
+    out: list[str] = []
+    table: list[list[str]] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if table:
+            head, *body = table
+            out.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr>")
+            out.extend(
+                "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body
+            )
+            out.append("</table>")
+            table.clear()
+        if items:
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+            items.clear()
+
+    for line in lines:
+        if line.startswith("|"):
+            if not line.startswith("|---"):
+                table.append([c.strip() for c in line.strip("|").split(" | ")])
+            continue
+        if line.startswith("- "):
+            items.append(line[2:])
+            continue
+        flush()
+        if line:
+            out.append(f"<p>{_inline(line)}</p>")
+    flush()
+    return "\n".join(out)
+
+
+def render_html(document: dict[str, Any], figures: dict[str, tuple[str, Path]]) -> str:
+    """Return the self-contained HTML report."""
+    body = [f"<h1>Flask → Quart: load comparison ({html.escape(document['mode'])} run)</h1>"]
+    for title, lines in _sections(document):
+        body.append(f"<h2>{html.escape(title)}</h2>")
+        body.append(_lines_to_html(lines))
+    body.append("<h2>Plots</h2>")
+    for name, (title, path) in figures.items():
+        data = base64.b64encode(path.read_bytes()).decode()
+        body.append(
+            f'<figure id="plot-{name}"><img alt="{html.escape(title)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(title)}'
+            "</figcaption></figure>"
+        )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Flask → Quart load comparison</title><style>{_STYLE}</style></head>"
+        f"<body>\n{chr(10).join(body)}\n</body></html>\n"
+    )
+
+
+def markdown(document: dict[str, Any], figures: dict[str, tuple[str, Path]]) -> str:
+    """Return the Markdown summary; plots are linked by file name."""
+    lines = [f"# Flask → Quart: load comparison ({document['mode']} run)", ""]
+    for title, section in _sections(document):
+        lines += [f"## {title}", "", *section, ""]
+    lines += ["## Plots", ""]
+    for _name, (title, path) in figures.items():
+        lines += [f"![{title}]({path.name})", ""]
+    return "\n".join(lines)
+
+
+def finish(document: dict[str, Any], out: Path) -> None:
+    """Analyse ``document``, draw the plots, and write every output file into ``out``."""
+    document["analysis"] = analyse(document)
+    figures = plots.draw_all(document, out)
+    document["plots"] = {name: path.name for name, (_title, path) in figures.items()}
+    write_json(document, out)
+    (out / "report.html").write_text(render_html(document, figures))
+    (out / "summary.md").write_text(markdown(document, figures))
+
+
+def write_json(document: dict[str, Any], out: Path) -> None:
+    """Write ``document`` to ``out/results.json``."""
+    (out / "results.json").write_text(json.dumps(document, indent=1, default=str) + "\n")

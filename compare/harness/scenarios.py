@@ -1,0 +1,347 @@
+"""What ``python -m compare run`` measures: endpoints, server configurations and the plan.
+
+An *endpoint scenario* is one request shape (:data:`ENDPOINTS`); a *server configuration* is an
+app on a server with its settings (:data:`SERVERS`); the :class:`Plan` says which pairs are
+swept over which connection counts, which are also driven open-loop at which rates, how long
+each point lasts, and which points are repeated (the headline points, :attr:`Sweep.headline`).
+:func:`full_plan` is the default run (within 15 minutes on two cores), :func:`quick_plan` the
+one for CI (within 90 s): one connection count, every scenario once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Final
+from typing import Literal
+
+__all__ = [
+    "CONNECTION_LEVELS",
+    "ENDPOINTS",
+    "SERVERS",
+    "Endpoint",
+    "NaiveSpec",
+    "OpenLoopSpec",
+    "Plan",
+    "ServerConfig",
+    "Sweep",
+    "full_plan",
+    "quick_plan",
+]
+
+#: Connection counts of a full closed-loop sweep.
+CONNECTION_LEVELS: Final = (1, 10, 50, 200, 1000)
+#: Waitress' ``connection_limit`` default: beyond it, connections wait unaccepted.
+WAITRESS_CONNECTION_LIMIT: Final = 100
+#: httpx's default connection pool (``httpx.Limits(max_connections=100)``), which both apps
+#: use for the inventory service: at most this many inventory calls are in flight at once.
+HTTPX_POOL_LIMIT: Final = 100
+
+Kind = Literal["cpu-light", "io", "write", "export", "cpu-bound"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One request shape. ``path`` may hold ``{book_id}``; ``upstream_ms`` is the inventory
+    stand-in's latency while it runs (``None``: the endpoint does not call it);
+    ``min_duration_s`` lengthens short runs of slow requests, so that some complete."""
+
+    id: str
+    label: str
+    kind: Kind
+    method: str
+    path: str
+    upstream_ms: float | None = None
+    body: str | None = None
+    login: bool = False
+    min_duration_s: int = 1
+
+
+_BOOK_BODY: Final = '{"title": "Load test", "author": "compare run", "year": 2024}'
+
+ENDPOINTS: Final[tuple[Endpoint, ...]] = (
+    Endpoint(
+        "read",
+        "GET /books/{id}",
+        "cpu-light",
+        "GET",
+        "/books/{book_id}",
+    ),
+    Endpoint(
+        "list",
+        "GET /books?q=the",
+        "cpu-light",
+        "GET",
+        "/books?q=the",
+    ),
+    Endpoint(
+        "write",
+        "POST /books + DELETE",
+        "write",
+        "POST",
+        "/books",
+        body=_BOOK_BODY,
+        login=True,
+    ),
+    *(
+        Endpoint(
+            f"avail-{ms}",
+            f"GET /books/{{id}}/availability, upstream {ms} ms",
+            "io",
+            "GET",
+            "/books/{book_id}/availability",
+            upstream_ms=float(ms),
+        )
+        for ms in (0, 50, 200)
+    ),
+    Endpoint(
+        "export",
+        "GET /books/export.csv",
+        "export",
+        "GET",
+        "/books/export.csv",
+    ),
+    Endpoint(
+        "login",
+        "POST /auth/login (scrypt)",
+        "cpu-bound",
+        "POST",
+        "/auth/login",
+        # Concurrent scrypt checks share one core: 10 of them finish together after ~1 s.
+        min_duration_s=3,
+    ),
+)
+
+AppName = Literal["legacy_flask", "quart_app"]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """An app on a server. ``cap`` is the most requests one process works on at once while
+    they wait on I/O (threads, connection limit, or the inventory client's pool), which bounds
+    the Little's-law ceiling."""
+
+    id: str
+    label: str
+    app: AppName
+    server: Literal["waitress", "hypercorn"]
+    threads: int | None = None
+    workers: int = 1
+    worker_class: Literal["asyncio", "uvloop"] | None = None
+    data_layer: Literal["tortoise", "threaded"] | None = None
+    naive: bool = False
+
+    @property
+    def cap(self) -> int:
+        """The I/O concurrency cap of one worker (see the class docstring)."""
+        if self.server == "waitress":
+            return min(self.threads or 4, WAITRESS_CONNECTION_LIMIT)
+        return HTTPX_POOL_LIMIT * self.workers
+
+
+def flask(threads: int) -> ServerConfig:
+    """legacy_flask on Waitress with ``threads`` threads."""
+    return ServerConfig(
+        f"flask-t{threads}",
+        f"legacy_flask · Waitress {threads} threads",
+        "legacy_flask",
+        "waitress",
+        threads=threads,
+    )
+
+
+def quart(
+    worker_class: Literal["asyncio", "uvloop"] = "asyncio",
+    *,
+    workers: int = 1,
+    data_layer: Literal["tortoise", "threaded"] = "tortoise",
+    naive: bool = False,
+) -> ServerConfig:
+    """quart_app on Hypercorn."""
+    if naive:
+        ident, label = "quart-naive", "quart_app + one blocking view · Hypercorn asyncio"
+    elif data_layer == "threaded":
+        ident, label = "quart-stage1", "quart_app stage 1 (threaded SQLAlchemy) · Hypercorn asyncio"
+    elif workers > 1:
+        ident, label = f"quart-w{workers}", f"quart_app · Hypercorn {worker_class} × {workers}"
+    else:
+        ident, label = f"quart-{worker_class}", f"quart_app · Hypercorn {worker_class}"
+    return ServerConfig(
+        ident,
+        label,
+        "quart_app",
+        "hypercorn",
+        workers=workers,
+        worker_class=worker_class,
+        data_layer=data_layer,
+        naive=naive,
+    )
+
+
+#: The configurations every run starts (the tuned Waitress count is set by the plan).
+SERVERS: Final = (
+    flask(4),
+    quart("asyncio"),
+    quart("uvloop"),
+    quart("asyncio", data_layer="threaded"),
+    quart("asyncio", naive=True),
+)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Closed-loop points of one server and endpoint; ``headline`` ones are repeated."""
+
+    server: str
+    endpoint: str
+    connections: tuple[int, ...]
+    headline: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenLoopSpec:
+    """Open-loop runs of one server and endpoint at each offered rate (requests/s)."""
+
+    server: str
+    endpoint: str
+    rates: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class NaiveSpec:
+    """The naive-migration run: probe a route at ``probe_rate`` while ``/_naive/*`` gets
+    ``background_rate`` requests/s, each holding the event loop (or awaiting) ``block_ms``."""
+
+    probe_rate: float
+    background_rate: float
+    block_ms: float
+    duration_s: float
+    warmup_s: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one run measures, and how long each point lasts (s).
+
+    ``warmup_s`` 0 warms up with a few sequential requests instead of a wrk run; ``rerun``
+    allows measuring a repeated point once more when its spread exceeds ``spread_limit``, while
+    the whole run is expected to end within ``budget_s``. A closed-loop run lasts from
+    ``duration_s`` to ``max_duration_s``, longer when queueing makes each request slow.
+    """
+
+    mode: Literal["quick", "full"]
+    servers: tuple[ServerConfig, ...]
+    sweeps: tuple[Sweep, ...]
+    open_loop: tuple[OpenLoopSpec, ...]
+    naive: NaiveSpec
+    warmup_s: int
+    duration_s: int
+    repeats: int
+    wrk_timeout_s: int
+    open_duration_s: float
+    open_warmup_s: float
+    open_timeout_s: float
+    spread_limit: float = 0.10
+    rerun: bool = True
+    max_duration_s: int = 6
+    budget_s: float = 840.0
+    tuned_threads: int = 32
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def closed_points(self) -> int:
+        """How many closed-loop points the plan has."""
+        return sum(len(sweep.connections) for sweep in self.sweeps)
+
+    @property
+    def open_points(self) -> int:
+        """How many open-loop runs the plan has."""
+        return sum(len(spec.rates) for spec in self.open_loop)
+
+
+def _servers(tuned_threads: int, postgres_workers: int) -> tuple[ServerConfig, ...]:
+    extra = (quart("uvloop", workers=postgres_workers),) if postgres_workers > 1 else ()
+    return (SERVERS[0], flask(tuned_threads), *SERVERS[1:], *extra)
+
+
+#: Connection counts repeated in the full run: 1 and 50 everywhere; 1,000 too on the read and
+#: the I/O endpoint, and 200 on the I/O endpoint (its target point).
+_HEADLINE: Final = {"read": (1, 50, 1000), "avail-50": (1, 50, 200, 1000)}
+
+
+def full_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
+    """The default run: every endpoint on the two headline configurations at every connection
+    count, the other configurations on the read and the I/O endpoint, open-loop rates around
+    both servers' capacities, and the naive migration."""
+    main = ("flask-t4", "quart-asyncio")
+    sweeps = [
+        Sweep(server, endpoint.id, CONNECTION_LEVELS, headline=_HEADLINE.get(endpoint.id, (1, 50)))
+        for server in main
+        for endpoint in ENDPOINTS
+    ]
+    others = [f"flask-t{tuned_threads}", "quart-uvloop", "quart-stage1"]
+    if postgres_workers > 1:
+        others.append(f"quart-w{postgres_workers}")
+    sweeps += [
+        Sweep(server, e, CONNECTION_LEVELS) for server in others for e in ("read", "avail-50")
+    ]
+    # Rates below, near and above both servers' capacities (about 1,000 req/s for the read;
+    # 80 and about 350 req/s for the I/O endpoint on Waitress' 4 threads and on Hypercorn).
+    read_rates = (300.0, 700.0, 1100.0)
+    io_rates = (40.0, 70.0, 150.0, 300.0)
+    open_loop = [OpenLoopSpec(server, "read", read_rates) for server in main]
+    open_loop += [OpenLoopSpec(server, "avail-50", io_rates) for server in main]
+    return Plan(
+        mode="full",
+        servers=_servers(tuned_threads, postgres_workers),
+        sweeps=tuple(sweeps),
+        open_loop=tuple(open_loop),
+        naive=NaiveSpec(
+            probe_rate=100.0, background_rate=5.0, block_ms=50.0, duration_s=5.0, warmup_s=1.0
+        ),
+        warmup_s=1,
+        duration_s=2,
+        repeats=3,
+        wrk_timeout_s=10,
+        open_duration_s=3.0,
+        open_warmup_s=1.0,
+        open_timeout_s=5.0,
+        budget_s=780.0,
+        tuned_threads=tuned_threads,
+    )
+
+
+def quick_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
+    """The CI run: every scenario and configuration once, at 10 connections, 1 s a point after
+    a warm-up of a few sequential requests; the one headline point is repeated but not re-run."""
+    main = ("flask-t4", "quart-asyncio")
+    sweeps = [
+        Sweep(server, e.id, (10,), headline=(10,) if e.id == "avail-50" else ())
+        for server in main
+        for e in ENDPOINTS
+    ]
+    others = [f"flask-t{tuned_threads}", "quart-uvloop", "quart-stage1"]
+    if postgres_workers > 1:
+        others.append(f"quart-w{postgres_workers}")
+    sweeps += [Sweep(server, e, (10,)) for server in others for e in ("read", "avail-50")]
+    open_loop = [OpenLoopSpec(server, "avail-50", (40.0,)) for server in main]
+    return Plan(
+        mode="quick",
+        servers=_servers(tuned_threads, postgres_workers),
+        sweeps=tuple(sweeps),
+        open_loop=tuple(open_loop),
+        naive=NaiveSpec(
+            probe_rate=50.0, background_rate=5.0, block_ms=50.0, duration_s=1.5, warmup_s=0.3
+        ),
+        warmup_s=0,
+        duration_s=1,
+        repeats=3,
+        rerun=False,
+        max_duration_s=3,
+        wrk_timeout_s=5,
+        open_duration_s=1.5,
+        open_warmup_s=0.3,
+        open_timeout_s=3.0,
+        budget_s=80.0,
+        tuned_threads=tuned_threads,
+    )

@@ -1,0 +1,168 @@
+"""``python -m compare run --quick``, once per module: the results file and the report.
+
+Asserts what the run produced, never how fast anything was.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib.image
+import pytest
+
+pytestmark = pytest.mark.timeout(300)
+
+MAIN_SERVERS = ("flask-t4", "quart-asyncio")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class QuickRun:
+    status: int
+    stderr: str
+    out: Path
+    document: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuickRun]:
+    missing = [tool for tool in ("wrk", "ss", "taskset") if shutil.which(tool) is None]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs {', '.join(missing)} (apt-get install wrk iproute2 util-linux)")
+        pytest.skip(f"not installed: {', '.join(missing)}")
+    out = tmp_path_factory.mktemp("quick-run")
+    done = subprocess.run(
+        [sys.executable, "-m", "compare", "run", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    results = out / "results.json"
+    document = json.loads(results.read_text()) if results.exists() else {}
+    yield QuickRun(done.returncode, done.stderr, out, document)
+
+
+def test_the_quick_run_succeeds_and_writes_every_file(quick_run: QuickRun) -> None:
+    assert quick_run.status == 0, quick_run.stderr[-3000:]
+    for name in ("results.json", "report.html", "summary.md"):
+        assert (quick_run.out / name).stat().st_size > 0
+
+
+def test_the_results_describe_the_machine_versions_and_configuration(quick_run: QuickRun) -> None:
+    document = quick_run.document
+
+    assert document["mode"] == "quick"
+    assert document["machine"]["cpu_count"] >= 1
+    for package in ("flask", "waitress", "quart", "hypercorn", "wrk"):
+        assert document["versions"][package]
+    assert "description" in document["placement"]
+    assert {"flask-t4", "quart-asyncio", "quart-uvloop", "quart-stage1", "quart-naive"} <= set(
+        document["servers"]
+    )
+    for server in document["servers"].values():
+        assert server["command"]
+        assert "BOOKSTORE_DATABASE_URL" in server["environment"]
+    urls = {s["environment"]["BOOKSTORE_DATABASE_URL"] for s in document["servers"].values()}
+    assert len(urls) == len(document["servers"]), "each server has a database of its own"
+
+
+def test_every_scenario_has_throughput_on_both_apps(quick_run: QuickRun) -> None:
+    document = quick_run.document
+    points = document["closed_loop"]
+
+    for endpoint in document["endpoints"]:
+        for server in MAIN_SERVERS:
+            mine = [p for p in points if p["server"] == server and p["endpoint"] == endpoint]
+            assert mine, f"no point for {server} {endpoint}"
+            assert all(p["requests_per_s"] > 0 and not p["failed"] for p in mine), mine
+    for server in document["servers"]:
+        if server != "quart-naive":
+            assert any(p["requests_per_s"] > 0 for p in points if p["server"] == server), server
+    assert document["open_loop"]
+    assert all(p["ok_per_s"] > 0 for p in document["open_loop"])
+    for condition in ("idle", "async", "blocking"):
+        targets = document["naive"]["conditions"][condition]["targets"]
+        assert targets["read"]["answered"] > 0
+        assert targets["health"]["answered"] > 0
+
+
+def test_no_point_has_unexpected_errors(quick_run: QuickRun) -> None:
+    document = quick_run.document
+
+    for point in (*document["closed_loop"], *document["open_loop"]):
+        assert point["unexpected_errors"] == 0, (
+            point["server"],
+            point["endpoint"],
+            point["errors"],
+        )
+
+
+def test_every_point_records_server_usage_and_queues(quick_run: QuickRun) -> None:
+    for point in quick_run.document["closed_loop"]:
+        assert point["rss_peak_bytes"] > 0
+        assert point["threads_max"] >= 1
+        assert point["server_cpu_s"] >= 0
+        assert point["unaccepted_max"] >= 0
+        assert "listen_overflows" in point
+        for key in ("p50", "p90", "p99", "p99.9", "max"):
+            assert key in point["latency_ms"]
+
+
+def test_the_headline_point_is_repeated_with_its_spread(quick_run: QuickRun) -> None:
+    headline = [p for p in quick_run.document["closed_loop"] if p["headline"]]
+
+    assert headline
+    for point in headline:
+        assert len(point["runs"]) >= 3
+        assert point["spread"] >= 0
+
+
+def test_the_write_scenario_leaves_every_database_as_it_was(quick_run: QuickRun) -> None:
+    for check in quick_run.document["database_check"].values():
+        assert check["books_after"] == check["books_before"]
+
+
+def test_the_generators_report_their_own_cpu_cost(quick_run: QuickRun) -> None:
+    generators = quick_run.document["analysis"]["generators"]
+
+    assert generators["openloop_cpu_s_per_1000_requests"] > 0
+    assert generators["wrk_cpu_s_per_1000_requests"] > 0
+
+
+def test_the_html_report_renders_every_plot(quick_run: QuickRun) -> None:
+    html = (quick_run.out / "report.html").read_text()
+    plots = quick_run.document["plots"]
+
+    assert set(plots) >= {"throughput", "latency", "open_loop", "rss", "naive"}
+    for name in plots:
+        match = re.search(
+            rf'id="plot-{name}"><img alt="[^"]+" src="data:image/png;base64,([^"]+)"', html
+        )
+        assert match, f"plot {name} is not embedded"
+        data = base64.b64decode(match[1])
+        assert data.startswith(PNG_MAGIC)
+        image = matplotlib.image.imread(io.BytesIO(data), format="png")
+        assert image.shape[0] > 100 and image.shape[1] > 100
+    assert "http://" not in html.replace("http://127.0.0.1", ""), "the report loads nothing"
+
+
+def test_the_markdown_summary_links_every_plot_file(quick_run: QuickRun) -> None:
+    summary = (quick_run.out / "summary.md").read_text()
+
+    for file_name in quick_run.document["plots"].values():
+        assert f"]({file_name})" in summary
+        assert (quick_run.out / file_name).read_bytes().startswith(PNG_MAGIC)
+    assert "## Verdicts" in summary

@@ -239,14 +239,6 @@ async def _disconnect(app: Any) -> None:
 #: Seconds a live target's client waits for a connection, a write or a read.
 LIVE_CLIENT_TIMEOUT_S = 30.0
 
-#: Tracebacks a live server may log without failing the test that caused them: known bugs
-#: outside the HTTP contract, each pinned by a strict xfail in ``tests/live``.
-KNOWN_TRACEBACKS = (
-    # On PostgreSQL quart_app relays events through NOTIFY, whose payload PostgreSQL limits to
-    # 8000 bytes: a long review is never announced (tests/live/test_event_feed_postgres.py).
-    "payload string too long",
-)
-
 
 @contextmanager
 def live_target(
@@ -287,11 +279,7 @@ def live_target(
         yield target
     finally:
         target.close()
-    tracebacks = "\n\n".join(
-        traceback
-        for traceback in iter_log_tracebacks(server.log_since_mark())
-        if not any(known in traceback for known in KNOWN_TRACEBACKS)
-    )
+    tracebacks = "\n\n".join(iter_log_tracebacks(server.log_since_mark()))
     assert not tracebacks, f"{app.name} logged a traceback during the test:\n{tracebacks}"
 
 

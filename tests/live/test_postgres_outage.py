@@ -34,9 +34,6 @@ KNOWN_OUTAGE_TRACEBACKS = (
     # asyncpg's pool (Tortoise's) logs each failed attempt to reopen its minimum of
     # connections while the database is down, then succeeds once it is back.
     "Failed to restore the pool connection floor",
-    # The event relay's NOTIFY fails, and keeps failing after the outage:
-    # test_event_feed_postgres.py.
-    "quart_app/events.py",
 )
 
 

@@ -88,6 +88,13 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
 
+def python_command(*args: str) -> list[str]:
+    """Return the command ``python ARGS…``, behind :data:`ORPHAN_GUARD` on Linux."""
+    if sys.platform == "linux":
+        return [sys.executable, "-c", ORPHAN_GUARD, str(os.getpid()), *args]
+    return [sys.executable, *args]
+
+
 @dataclass(frozen=True)
 class LiveApp:
     """One way of serving an app: its package, and ``quart_app``'s data layer.
@@ -115,10 +122,7 @@ class LiveApp:
         command first asks to be sent SIGTERM when the test process ends (:data:`ORPHAN_GUARD`).
         """
         serve = ["-m", self.package, "serve", "--host", HOST, "--port", str(port)]
-        serve += ["--db", database_url]
-        if sys.platform == "linux":
-            return [sys.executable, "-c", ORPHAN_GUARD, str(os.getpid()), *serve]
-        return [sys.executable, *serve]
+        return python_command(*serve, "--db", database_url)
 
     def environment(self, config: Mapping[str, Any]) -> dict[str, str]:
         """Return the ``BOOKSTORE_*`` variables that carry ``config`` (the rest is inherited).

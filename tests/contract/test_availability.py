@@ -6,7 +6,6 @@ each test sets its behaviour through the stand-in's control endpoint.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from compare.procs import running
 from tests.contract.helpers import DUNE_ISBN13
 from tests.contract.helpers import assert_problem
 from tests.contract.helpers import create_book
+from tests.contract.live import python_command
 
 #: Seconds the app waits for the stand-in before answering 504 (short: ``hang`` tests wait it out).
 TIMEOUT_S = 0.5
@@ -27,7 +27,7 @@ TIMEOUT_S = 0.5
 @pytest.fixture(scope="session")
 def inventory_server() -> Iterator[str]:
     port = free_port()
-    argv = [sys.executable, "-m", "compare", "inventory", "--port", str(port), "--latency-ms", "0"]
+    argv = python_command("-m", "compare", "inventory", "--port", str(port), "--latency-ms", "0")
     with running(argv, port=port) as server:
         yield server.base_url
 

@@ -9,7 +9,6 @@ included (:mod:`compare.procs`). PostgreSQL is used when ``BOOKSTORE_TEST_POSTGR
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from tests.contract.live import LIVE_APPS
 from tests.contract.live import LiveDatabases
 from tests.contract.live import PostgresDatabases
 from tests.contract.live import RunningServer
+from tests.contract.live import python_command
 from tests.contract.live import start_server
 from tests.live.fakes import TcpProxy
 
@@ -125,7 +125,7 @@ def serve_for_module(log_dir: Path) -> Iterator[Serve]:
 def inventory_stand_in(log_dir: Path) -> Iterator[ServerProcess]:
     """The inventory stand-in (``python -m compare inventory``) for this module's tests."""
     port = free_port(HOST)
-    argv = [sys.executable, "-m", "compare", "inventory", "--host", HOST, "--port", str(port)]
+    argv = python_command("-m", "compare", "inventory", "--host", HOST, "--port", str(port))
     process = ServerProcess(
         [*argv, "--latency-ms", "0"],
         port=port,

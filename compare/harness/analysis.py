@@ -29,8 +29,7 @@ _WHY: Final = {
     "io": (
         "Waitress can hold only as many requests waiting on the inventory service as it has "
         "threads, so Little's law caps it at threads ÷ latency; quart_app awaits the call and "
-        "keeps every connection in flight until its one core (or httpx's pool of 100 "
-        "connections) runs out"
+        "keeps every connection in flight until its one core runs out"
     ),
     "write": (
         "every request is a committed transaction on SQLite, which runs one writer at a time, "
@@ -53,11 +52,15 @@ def closed_index(document: dict[str, Any]) -> dict[tuple[str, str, int], dict[st
     return {(p["server"], p["endpoint"], int(p["connections"])): p for p in document["closed_loop"]}
 
 
-def ceiling(connections: int, cap: int, latency_ms: float) -> float | None:
-    """Little's law: ``min(connections, cap) ÷ latency`` requests/s (``None`` for 0 ms)."""
+def ceiling(connections: int, cap: int | None, latency_ms: float) -> float | None:
+    """Little's law: ``min(connections, cap) ÷ latency`` requests/s (``None`` for 0 ms).
+
+    ``cap`` ``None`` means no cap: ``connections ÷ latency``.
+    """
     if latency_ms <= 0:
         return None
-    return min(connections, cap) * 1000.0 / latency_ms
+    in_flight = connections if cap is None else min(connections, cap)
+    return in_flight * 1000.0 / latency_ms
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -106,7 +109,7 @@ def _efficiency(document: dict[str, Any]) -> list[dict[str, Any]]:
         latency = endpoint.get("upstream_ms")
         if endpoint["kind"] != "io" or not latency:
             continue
-        cap = int(servers[point["server"]]["cap"])
+        cap = servers[point["server"]]["cap"]
         limit = ceiling(int(point["connections"]), cap, float(latency))
         if limit is None:
             continue

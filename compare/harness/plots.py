@@ -126,7 +126,7 @@ def _throughput(document: dict[str, Any], path: Path) -> None:
             ax.fill_between(xs, low, high, color=color, alpha=0.15, lw=0)
             latency = endpoint.get("upstream_ms")
             if endpoint["kind"] == "io" and latency:
-                cap = int(document["servers"][server]["cap"])
+                cap = document["servers"][server]["cap"]
                 limits = [ceiling(c, cap, float(latency)) or 0 for c in xs]
                 ax.plot(xs, limits, ":", color=color, lw=1, label="Little's-law ceiling (dotted)")
         ax.set_title(endpoint["label"], fontsize=9)

@@ -107,7 +107,7 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
             r["server"],
             endpoints[r["endpoint"]]["label"],
             str(r["connections"]),
-            str(r["cap"]),
+            "none" if r["cap"] is None else str(r["cap"]),
             _fmt(r["ceiling_rps"]),
             _fmt(r["measured_rps"]),
             f"{r['efficiency']:.0%}",
@@ -119,8 +119,8 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
             "I/O endpoint against the Little's-law ceiling",
             [
                 "Ceiling = min(connections, cap) ÷ upstream latency, where the cap is Waitress' "
-                "threads (at most its connection limit, 100) or, for quart_app, the inventory "
-                "client's pool of 100 connections per worker.",
+                "threads (at most its connection limit, 100); quart_app has none (its "
+                "inventory client's pool has no size limit).",
                 "",
                 *_table(
                     (

@@ -33,9 +33,6 @@ __all__ = [
 CONNECTION_LEVELS: Final = (1, 10, 50, 200, 1000)
 #: Waitress' ``connection_limit`` default: beyond it, connections wait unaccepted.
 WAITRESS_CONNECTION_LIMIT: Final = 100
-#: httpx's default connection pool (``httpx.Limits(max_connections=100)``), which both apps
-#: use for the inventory service: at most this many inventory calls are in flight at once.
-HTTPX_POOL_LIMIT: Final = 100
 
 Kind = Literal["cpu-light", "io", "write", "export", "cpu-bound"]
 
@@ -118,8 +115,9 @@ AppName = Literal["legacy_flask", "quart_app"]
 @dataclass(frozen=True)
 class ServerConfig:
     """An app on a server. ``cap`` is the most requests one process works on at once while
-    they wait on I/O (threads, connection limit, or the inventory client's pool), which bounds
-    the Little's-law ceiling."""
+    they wait on I/O (Waitress' threads, at most its connection limit), which bounds the
+    Little's-law ceiling; ``None`` for quart_app, whose inventory client (aiohttp with
+    ``limit=0``) keeps as many calls in flight as there are requests."""
 
     id: str
     label: str
@@ -132,11 +130,11 @@ class ServerConfig:
     naive: bool = False
 
     @property
-    def cap(self) -> int:
-        """The I/O concurrency cap of one worker (see the class docstring)."""
+    def cap(self) -> int | None:
+        """The I/O concurrency cap of one process (see the class docstring)."""
         if self.server == "waitress":
             return min(self.threads or 4, WAITRESS_CONNECTION_LIMIT)
-        return HTTPX_POOL_LIMIT * self.workers
+        return None
 
 
 def flask(threads: int) -> ServerConfig:

@@ -138,10 +138,16 @@ def test_server_errors_are_never_expected() -> None:
 
 @pytest.mark.parametrize(
     ("connections", "cap", "latency_ms", "expected"),
-    [(200, 4, 50.0, 80.0), (10, 100, 50.0, 200.0), (1000, 100, 200.0, 500.0), (10, 4, 0.0, None)],
+    [
+        (200, 4, 50.0, 80.0),
+        (10, 100, 50.0, 200.0),
+        (1000, 100, 200.0, 500.0),
+        (1000, None, 50.0, 20_000.0),
+        (10, 4, 0.0, None),
+    ],
 )
 def test_littles_law_ceiling(
-    connections: int, cap: int, latency_ms: float, expected: float | None
+    connections: int, cap: int | None, latency_ms: float, expected: float | None
 ) -> None:
     assert ceiling(connections, cap, latency_ms) == expected
 
@@ -184,7 +190,7 @@ def test_analyse_gives_ratios_targets_and_verdicts() -> None:
             "read": {"kind": "cpu-light", "upstream_ms": None},
             "avail-50": {"kind": "io", "upstream_ms": 50.0},
         },
-        "servers": {"flask-t4": {"cap": 4}, "quart-asyncio": {"cap": 100}},
+        "servers": {"flask-t4": {"cap": 4}, "quart-asyncio": {"cap": None}},
         "closed_loop": [
             _point("flask-t4", "read", 50, 1000.0),
             _point("quart-asyncio", "read", 50, 600.0),

@@ -10,6 +10,7 @@ from quart import request
 from quart_schema import validate_request
 from quart_schema import validate_response
 from werkzeug.datastructures import ETags
+from werkzeug.datastructures import Headers
 
 from legacy_flask.schemas import BookIn
 from legacy_flask.schemas import BookOut
@@ -27,6 +28,7 @@ from quart_app.openapi import headers
 from quart_app.openapi import problems
 from quart_app.openapi import request_body
 from quart_app.openapi import responds
+from quart_app.responses import header_values
 from quart_app.responses import no_content
 from quart_app.responses import not_modified
 from quart_app.validation import MERGE_PATCH_JSON
@@ -34,8 +36,6 @@ from quart_app.validation import json_body
 from quart_app.validation import validate_query
 
 bp = Blueprint("books", __name__, url_prefix="/books")
-
-Headers = dict[str, str]
 
 
 def if_match() -> ETags | None:
@@ -45,7 +45,7 @@ def if_match() -> ETags | None:
 
 def etag(book: BookRow) -> Headers:
     """Return the ``ETag`` header of a book: its version, quoted (a strong validator)."""
-    return {"ETag": f'"{book.version}"'}
+    return header_values(ETag=f'"{book.version}"')
 
 
 @bp.get("")
@@ -64,7 +64,7 @@ async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Header
     link = page_links(
         request.path, query_args.filters(), query_args.limit, query_args.offset, total
     )
-    return page, 200, {"Link": link} if link else {}
+    return page, 200, header_values(Link=link) if link else Headers()
 
 
 @bp.post("")
@@ -78,7 +78,7 @@ async def create_book(data: BookIn) -> tuple[dict[str, Any], int, Headers]:
     book = await data_layer().create_book(data)
     body = book_json(book)
     events.publish("book.created", book.id, body)
-    return body, 201, {**etag(book), "Location": f"/books/{book.id}"}
+    return body, 201, header_values(ETag=f'"{book.version}"', Location=f"/books/{book.id}")
 
 
 @bp.get("/<id:book_id>")

@@ -8,6 +8,7 @@ from quart import Blueprint
 from quart import request
 from quart_schema import validate_request
 from quart_schema import validate_response
+from werkzeug.datastructures import Headers
 
 from legacy_flask.schemas import PageQuery
 from legacy_flask.schemas import ReviewIn
@@ -21,12 +22,11 @@ from quart_app.auth import login_required
 from quart_app.extensions import data_layer
 from quart_app.openapi import headers
 from quart_app.openapi import problems
+from quart_app.responses import header_values
 from quart_app.validation import json_body
 from quart_app.validation import validate_query
 
 bp = Blueprint("reviews", __name__, url_prefix="/books/<id:book_id>/reviews")
-
-Headers = dict[str, str]
 
 
 @bp.get("")
@@ -43,7 +43,7 @@ async def list_reviews(book_id: int, query_args: PageQuery) -> tuple[dict[str, A
         "offset": query_args.offset,
     }
     link = page_links(request.path, {}, query_args.limit, query_args.offset, total)
-    return page, 200, {"Link": link} if link else {}
+    return page, 200, header_values(Link=link) if link else Headers()
 
 
 @bp.post("")
@@ -59,4 +59,4 @@ async def create_review(book_id: int, data: ReviewIn) -> tuple[dict[str, Any], i
     review = await data_layer().create_review(book_id, user, data)
     body = review_json(review, user.username)
     events.publish("review.created", review.id, body)
-    return body, 201, {"Location": f"/books/{book_id}/reviews/{review.id}"}
+    return body, 201, header_values(Location=f"/books/{book_id}/reviews/{review.id}")

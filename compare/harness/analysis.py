@@ -160,7 +160,8 @@ def _targets(index: dict[Any, Any]) -> list[dict[str, Any]]:
             )
             targets.append(
                 {
-                    "target": f"GET /books/{{id}} at {c} connections: quart_app ≥ ½ legacy_flask",
+                    "target": f"GET /books/{{id}} at {c} connection{'' if c == 1 else 's'}: "
+                    "quart_app ≥ ½ legacy_flask",
                     "value": f"{ratio:.2f}×",
                     "met": ratio >= 0.5,
                 }

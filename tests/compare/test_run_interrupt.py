@@ -51,7 +51,19 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
         time.sleep(2)
         assert len(_processes_with(marker)) >= 6, "the run did not start its servers"
         os.killpg(run.pid, signal.SIGINT)
-        _, stderr = run.communicate(timeout=60)
+        try:
+            _, stderr = run.communicate(timeout=60)
+        except subprocess.TimeoutExpired as exc:
+            os.killpg(run.pid, signal.SIGKILL)
+            _, rest = run.communicate()
+            told = (
+                (exc.stderr or b"").decode(errors="replace")
+                if isinstance(exc.stderr, bytes)
+                else (exc.stderr or "")
+            )
+            pytest.fail(
+                f"still running 60 s after Ctrl-C; its output ended with:\n{(told + rest)[-3000:]}"
+            )
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)

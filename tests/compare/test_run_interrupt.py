@@ -30,6 +30,10 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     marker = f"COMPARE_RUN_TEST_MARKER={uuid.uuid4().hex}"
@@ -41,6 +45,10 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A shell that starts a job in the background (CI's, with `&`) leaves SIGINT ignored, and
+        # a child inherits that: Python then installs no KeyboardInterrupt handler. A terminal's
+        # foreground job has the default action, which is what this test stands for.
+        preexec_fn=_default_sigint,
     )
     try:
         # Wait until servers and a load generator are running, then press Ctrl-C: the

@@ -78,7 +78,9 @@ async def create_book(data: BookIn) -> tuple[dict[str, Any], int, Headers]:
     book = await data_layer().create_book(data)
     body = book_json(book)
     events.publish("book.created", book.id, body)
-    return body, 201, header_values(ETag=f'"{book.version}"', Location=f"/books/{book.id}")
+    headers = etag(book)
+    headers["Location"] = f"/books/{book.id}"
+    return body, 201, headers
 
 
 @bp.get("/<id:book_id>")

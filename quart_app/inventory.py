@@ -8,8 +8,8 @@ answer within the timeout) and 503 (not configured).
 ``legacy_flask`` uses ``httpx.Client``; the one-line port would be ``httpx.AsyncClient``.
 quart_app uses aiohttp because the load comparison found ``httpx.AsyncClient`` (httpx 0.28,
 httpcore 1.0) spending more CPU per call than the rest of the request: its pool checks every
-pooled connection on each request and each response close ("The HTTP client" in
-``docs/migration-guide.md`` has the numbers).
+pooled connection on each request and each response close (§2.2, "The async HTTP client",
+in ``docs/migration-guide.md`` has the numbers).
 """
 
 from __future__ import annotations

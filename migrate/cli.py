@@ -40,11 +40,11 @@ def _codes(values: list[str] | None) -> list[str] | None:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
-def _parser() -> _Parser:
+def _parser(check_prog: str | None = None) -> _Parser:
     parser = _Parser(prog="python -m migrate", description="Flask → Quart migration kit.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     check = commands.add_parser(
-        "check", help="report what a Flask codebase must change to run on Quart"
+        "check", prog=check_prog, help="report what a Flask codebase must change to run on Quart"
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default .)")
     check.add_argument("--format", choices=FORMATS, default="text", help="output format")
@@ -145,9 +145,13 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if report.findings and not args.exit_zero else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = _parser()
+def main(argv: Sequence[str] | None = None, *, check_prog: str | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    ``check_prog`` names the ``check`` command in its usage line (default
+    ``python -m migrate check``).
+    """
+    parser = _parser(check_prog)
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -164,3 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         print(f"migrate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+
+
+def check_main(argv: Sequence[str] | None = None) -> int:
+    """Run ``flask-quart-check [OPTION ...] [PATH ...]``, the console script.
+
+    The same as ``python -m migrate check`` with the same arguments (default
+    ``sys.argv[1:]``), the same output and exit codes; it is also the entry of the
+    pre-commit hook (``.pre-commit-hooks.yaml``).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    return main(["check", *args], check_prog="flask-quart-check")

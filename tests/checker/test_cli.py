@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from migrate.checker.rules import registry
+from migrate.cli import check_main
 from migrate.cli import main
 
 APP = """from flask import Flask
@@ -298,3 +299,15 @@ def test_module_entry_point() -> None:
         env=env,
     )
     assert done.returncode == 0 and done.stdout.startswith("QM101")
+
+
+def test_the_console_script_is_python_m_migrate_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = _run(capsys, "check", "app.py", "--format", "json")
+
+    assert check_main(["app.py", "--format", "json"]) == expected[0] == 1
+    assert capsys.readouterr().out == expected[1]
+    assert check_main(["--bogus"]) == 2
+    assert check_main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: flask-quart-check [-h]")

@@ -76,6 +76,11 @@ def _parser(check_prog: str | None = None) -> _Parser:
         help="glob patterns excluded in addition",
     )
     check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the excludes to files named on the command line too (for pre-commit)",
+    )
+    check.add_argument(
         "--no-respect-gitignore",
         action="store_true",
         help="also check files that .gitignore excludes",
@@ -125,7 +130,7 @@ def _check(args: argparse.Namespace) -> int:
     exclude += [*settings.extend_exclude, *(args.extend_exclude or [])]
     respect = settings.respect_gitignore and not args.no_respect_gitignore
     try:
-        files = discover(paths, exclude, respect)
+        files = discover(paths, exclude, respect, args.force_exclude)
     except FileNotFoundError as exc:
         raise UsageError(f"path not found: {exc}") from exc
     report = run(files, enabled, args.jobs)

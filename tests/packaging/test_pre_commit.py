@@ -5,6 +5,7 @@ installs it (the repository as a package in a virtual environment of pre-commit'
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,16 +54,22 @@ def try_repo(
     )
 
 
-def test_the_hook_fails_on_a_finding_and_passes_clean_code(
+def test_the_hook_fails_on_a_finding_and_passes_clean_and_excluded_code(
     hook_repository: Path, sample_app: Path, tmp_path: Path
 ) -> None:
     (sample_app / "clean.py").write_text("import asyncio\n", encoding="utf-8")
+    # Excluded by the project's [tool.migrate]: the hook leaves it out though pre-commit names it.
+    (sample_app / "generated").mkdir()
+    shutil.copy2(sample_app / "app.py", sample_app / "generated" / "views.py")
+    (sample_app / "pyproject.toml").write_text(
+        '[tool.migrate]\nextend-exclude = ["generated"]\n', encoding="utf-8"
+    )
     _git("init", "--quiet", cwd=sample_app)
     _git("add", "--all", cwd=sample_app)
     home = tmp_path / "pre-commit-home"
 
     failed = try_repo(hook_repository, sample_app, home, "app.py")
-    passed = try_repo(hook_repository, sample_app, home, "clean.py")
+    passed = try_repo(hook_repository, sample_app, home, "clean.py", "generated/views.py")
 
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "Failed" in failed.stdout

@@ -79,11 +79,13 @@ def test_the_only_top_level_package_is_migrate(installed: Installed, tmp_path: P
         "tops = {f.parts[0] for f in files if not f.parts[0].endswith('.dist-info') "
         "and f.parts[0] != '..'}; "
         "site = pathlib.Path(sysconfig.get_path('purelib')); "
-        "print(json.dumps({'tops': sorted(tops), "
+        "in_migrate = [f.name for f in files if f.parts[:1] == ('migrate',) and len(f.parts) == 2]; "
+        "print(json.dumps({'tops': sorted(tops), 'in_migrate': in_migrate, "
         "'site': sorted(p.name for p in site.iterdir())}))"
     )
     found = json.loads(_in_env(installed, probe, tmp_path))
     assert found["tops"] == ["migrate"]
+    assert "py.typed" in found["in_migrate"]  # PEP 561
     assert not {"compare", "legacy_flask", "quart_app", "tests"} & set(found["site"])
 
 

@@ -86,6 +86,7 @@ def _init_events(app: Quart, settings: Settings) -> None:
         app,
         app.config.get("EVENTS_QUEUE_SIZE", events.DEFAULT_QUEUE_SIZE),
         events.DEFAULT_SEND_TIMEOUT_S,
+        app.config.get("EVENTS_MAX_SUBSCRIBERS", events.DEFAULT_MAX_SUBSCRIBERS),
     )
     if not settings.database_url.startswith(("postgresql://", "postgres://")):
         return

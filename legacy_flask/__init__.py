@@ -22,6 +22,8 @@ from legacy_flask import inventory
 from legacy_flask import reviews
 from legacy_flask.db import create_tables
 from legacy_flask.extensions import ENGINE
+from legacy_flask.extensions import LOGIN_LIMITER
+from legacy_flask.extensions import LoginLimiter
 from legacy_flask.extensions import engine
 from legacy_flask.extensions import init_database
 from legacy_flask.extensions import init_limiter
@@ -74,19 +76,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_database(app, settings.database_url)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
-    limiter = init_limiter(app)
+    init_limiter(app)
     errors.register_error_handlers(app)
     app.before_request(_limit_body_size)
     for blueprint in (health.bp, auth.bp, export.bp, books.bp, reviews.bp, covers.bp, inventory.bp):
         app.register_blueprint(blueprint)
-    # The limiter belongs to this app (not to the module), so it wraps the registered view:
-    # only failed logins count, and the 11th within the window gets 429.
-    login_view: Any = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(
-        f"{settings.login_limit} per {settings.login_window} seconds",
-        deduct_when=lambda response: response.status_code == 401,
-        error_message="too many failed logins from this address; try again later",
-    )(login_view)
+    app.extensions[LOGIN_LIMITER] = LoginLimiter(
+        settings.login_limit, settings.login_window, app.config["RATELIMIT_STORAGE_URI"]
+    )
 
     with app.app_context():
         create_tables(engine())

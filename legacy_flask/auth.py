@@ -13,6 +13,7 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import jsonify
+from flask import request
 from flask import session
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import Unauthorized
@@ -21,6 +22,7 @@ from werkzeug.security import generate_password_hash
 
 from legacy_flask import store
 from legacy_flask.extensions import db_session
+from legacy_flask.extensions import login_limiter
 from legacy_flask.models import User
 from legacy_flask.responses import no_content
 from legacy_flask.schemas import Credentials
@@ -96,10 +98,14 @@ def register() -> tuple[Response, int]:
 @bp.post("/login")
 def login() -> Response:
     credentials = json_body(LoginIn)
+    client = request.remote_addr or "unknown"
+    limiter = login_limiter()
+    limiter.attempt(client)
     user = store.find_user(db_session(), credentials.username)
     stored_hash = user.password_hash if user is not None else _DUMMY_HASH
     if not check_password_hash(stored_hash, credentials.password) or user is None:
         raise Unauthorized("unknown username or wrong password")
+    limiter.succeeded(client)
     session.clear()
     session["user_id"] = user.id
     return no_content()

@@ -114,13 +114,13 @@ async def register(data: Credentials) -> tuple[dict[str, Any], int]:
 @validate_request(LoginIn)
 async def login(data: LoginIn) -> Response:
     limiter = login_limiter()
-    await limiter.check()
+    await limiter.attempt()
     user = await data_layer().find_user(data.username)
     stored_hash = user.password_hash if user is not None else _DUMMY_HASH
     matches = await run_sync(check_password_hash, pool=worker_pool())(stored_hash, data.password)
     if not matches or user is None:
-        await limiter.failed()
         raise Unauthorized("unknown username or wrong password")
+    await limiter.succeeded()
     login_user(AuthUser(str(user.id)))
     return no_content()
 

@@ -6,8 +6,9 @@ import math
 import time
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.storage import Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.storage import storage_from_string
 from quart import current_app
 from quart import request
 from werkzeug.exceptions import TooManyRequests
@@ -33,36 +34,51 @@ def worker_pool() -> WorkerPool:
     return pool
 
 
-class LoginLimiter:
-    """Count failed logins per client address in a moving window (the ``limits`` library).
+def _async_storage(storage_uri: str) -> Storage:
+    storage = storage_from_string(storage_uri)
+    assert isinstance(storage, Storage), f"{storage_uri} is not an asynchronous storage"
+    return storage
 
-    The same algorithm and storage as Flask-Limiter uses in ``legacy_flask``, so both apps
-    answer the 11th attempt within the window with 429 and a ``Retry-After``.
-    quart-rate-limiter counts every request before the view runs and cannot count failures
-    only, which is what the contract limits.
+
+def _too_many(message: str, reset_time: float) -> TooManyRequests:
+    # RFC 9110 §10.2.3: Retry-After in seconds, until the window frees a place.
+    return TooManyRequests(message, retry_after=max(1, math.ceil(reset_time - time.time())))
+
+
+class LoginLimiter:
+    """Count failed logins per client address in fixed windows (the ``limits`` library).
+
+    Each attempt is counted, atomically in the storage, before the password is checked
+    (:meth:`attempt`), and given back when the password was right (:meth:`succeeded`): at most
+    ``limit`` wrong passwords are ever checked per window, however many arrive at once, and
+    the 11th failure within the window gets 429 with a ``Retry-After``, as in
+    ``legacy_flask`` (the same class on ``limits``' synchronous storages). quart-rate-limiter
+    counts every request before the view runs and cannot give a success back.
 
     :param limit: failed logins allowed per window.
     :param window_s: the window, in seconds.
+    :param storage_uri: a ``limits`` asynchronous storage URL (``async+memory://``,
+        ``async+redis://host:6379``).
     """
 
-    def __init__(self, limit: int, window_s: int) -> None:
+    def __init__(self, limit: int, window_s: int, storage_uri: str = "async+memory://") -> None:
         self.item = RateLimitItemPerSecond(limit, window_s)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.storage = _async_storage(storage_uri)
+        self.limiter = FixedWindowRateLimiter(self.storage)
 
-    async def check(self) -> None:
-        """Raise 429 with ``Retry-After`` when this client has no failed logins left."""
+    async def attempt(self) -> None:
+        """Count one attempt for this client; raise 429 with ``Retry-After`` past the limit."""
         key = request.remote_addr or "unknown"
-        if not await self.limiter.test(self.item, key):
+        if not await self.limiter.hit(self.item, key):
             stats = await self.limiter.get_window_stats(self.item, key)
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-            raise TooManyRequests(
-                "too many failed logins from this address; try again later",
-                retry_after=retry_after,
+            raise _too_many(
+                "too many failed logins from this address; try again later", stats.reset_time
             )
 
-    async def failed(self) -> None:
-        """Count one failed login for this client."""
-        await self.limiter.hit(self.item, request.remote_addr or "unknown")
+    async def succeeded(self) -> None:
+        """Give back the attempt counted for this client: its password was right."""
+        key = request.remote_addr or "unknown"
+        await self.storage.incr(self.item.key_for(key), self.item.get_expiry(), amount=-1)
 
 
 def login_limiter() -> LoginLimiter:

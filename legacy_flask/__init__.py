@@ -66,6 +66,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # Flask refuses a session cookie signed longer ago than this, permanent or not.
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
         MAX_FORM_MEMORY_SIZE=MAX_JSON_BYTES,
         BOOKSTORE=settings,
     )

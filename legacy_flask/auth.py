@@ -1,4 +1,9 @@
-"""``/auth``: register, log in and out with a signed session cookie, and who am I."""
+"""``/auth``: register, log in and out with a signed session cookie, change password, who am I.
+
+The cookie holds the user's id and session version, signed; a request is logged in while the
+cookie is younger than ``session_lifetime`` and its version is the user's current one. Logout
+and a password change add 1 to the version, which ends every session issued before.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from legacy_flask.models import User
 from legacy_flask.responses import no_content
 from legacy_flask.schemas import Credentials
 from legacy_flask.schemas import LoginIn
+from legacy_flask.schemas import PasswordChange
 from legacy_flask.validation import json_body
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -53,9 +59,19 @@ def current_user() -> User | None:
     """Return the logged-in user of this request, or ``None``."""
     if "user" not in g:
         user_id = session.get("user_id")
-        g.user = store.get_user(db_session(), user_id) if isinstance(user_id, int) else None
-    user: User | None = g.user
-    return user
+        version = session.get("session_version")
+        user = None
+        if isinstance(user_id, int) and isinstance(version, int):
+            user = store.get_user(db_session(), user_id)
+        g.user = user if user is not None and user.session_version == version else None
+    current: User | None = g.user
+    return current
+
+
+def _start_session(user_id: int, version: int) -> None:
+    session.clear()
+    session["user_id"] = user_id
+    session["session_version"] = version
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R]:
@@ -106,14 +122,36 @@ def login() -> Response:
     if not check_password_hash(stored_hash, credentials.password) or user is None:
         raise Unauthorized("unknown username or wrong password")
     limiter.succeeded(client)
-    session.clear()
-    session["user_id"] = user.id
+    _start_session(user.id, user.session_version)
     return no_content()
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    user = current_user()
+    if user is not None:
+        store.end_sessions(db_session(), user.id)
+        db_session().commit()
     session.clear()
+    return no_content()
+
+
+@bp.post("/password")
+@login_required
+def change_password() -> Response:
+    change = json_body(PasswordChange)
+    user = current_user()
+    assert user is not None  # login_required
+    # A guess at the current password is a login attempt: the same limit counts it.
+    client = request.remote_addr or "unknown"
+    limiter = login_limiter()
+    limiter.attempt(client)
+    if not check_password_hash(user.password_hash, change.current_password):
+        raise Forbidden("the current password is wrong")
+    limiter.succeeded(client)
+    version = store.end_sessions(db_session(), user.id, hash_password(change.new_password))
+    db_session().commit()
+    _start_session(user.id, version)
     return no_content()
 
 

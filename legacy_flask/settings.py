@@ -47,6 +47,7 @@ class Settings:
         admin_username, admin_password: create this admin at start-up when both are set.
         password_hash_method: a :func:`werkzeug.security.generate_password_hash` method string;
             tests lower its cost, production keeps werkzeug's default (scrypt).
+        session_lifetime: seconds a session cookie is accepted after the login that issued it.
         login_limit: failed logins allowed per client address in ``login_window`` seconds.
         login_window: the rate limit's window, in seconds.
         data_layer: ``quart_app`` only: ``tortoise`` (native async ORM, the default) or
@@ -63,6 +64,7 @@ class Settings:
     admin_username: str | None = None
     admin_password: str | None = None
     password_hash_method: str = "scrypt"
+    session_lifetime: int = 12 * 60 * 60
     login_limit: int = 10
     login_window: int = 60
     data_layer: str = "tortoise"
@@ -78,6 +80,7 @@ _ENV = {
     "admin_username": "BOOKSTORE_ADMIN_USERNAME",
     "admin_password": "BOOKSTORE_ADMIN_PASSWORD",
     "password_hash_method": "BOOKSTORE_PASSWORD_HASH_METHOD",
+    "session_lifetime": "BOOKSTORE_SESSION_LIFETIME",
     "data_layer": "BOOKSTORE_DATA_LAYER",
     "worker_threads": "BOOKSTORE_WORKER_THREADS",
 }

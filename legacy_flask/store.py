@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -256,6 +257,20 @@ def find_user(session: Session, username: str) -> User | None:
 def get_user(session: Session, user_id: int) -> User | None:
     """Return user ``user_id`` or ``None``."""
     return session.get(User, user_id)
+
+
+def end_sessions(session: Session, user_id: int, password_hash: str | None = None) -> int:
+    """Add 1 to the user's session version, so that every session issued before is refused.
+
+    :param password_hash: also store this as the user's new password hash.
+    :returns: the new session version (0 when the user does not exist).
+    """
+    values: dict[str, object] = {"session_version": User.session_version + 1}
+    if password_hash is not None:
+        values["password_hash"] = password_hash
+    session.execute(update(User).where(User.id == user_id).values(values))
+    version = session.scalar(select(User.session_version).where(User.id == user_id))
+    return version or 0
 
 
 def export_batches(

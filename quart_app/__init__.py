@@ -116,6 +116,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         QUART_AUTH_COOKIE_SAMESITE="Lax",
         QUART_AUTH_COOKIE_HTTP_ONLY=True,
         QUART_AUTH_COOKIE_NAME="bookstore_session",
+        # quart-auth refuses a token signed longer ago than this (its default is a year).
+        QUART_AUTH_DURATION=settings.session_lifetime,
         # Quart's default is 16 MiB; the largest body the contract takes is a cover upload.
         MAX_CONTENT_LENGTH=MAX_COVER_BYTES + MULTIPART_OVERHEAD_BYTES,
         QUART_SCHEMA_CONVERSION_PREFERENCE="pydantic",

@@ -1,4 +1,11 @@
-"""``/auth``: register, log in and out with a signed session cookie (quart-auth), who am I."""
+"""``/auth``: register, log in and out with a signed session cookie (quart-auth), change
+password, who am I.
+
+The cookie's auth id is ``"<user id>:<session version>"``, signed; a request is logged in while
+the cookie is younger than ``session_lifetime`` (``QUART_AUTH_DURATION``) and its version is the
+user's current one. Logout and a password change add 1 to the version, which ends every
+session issued before.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from werkzeug.security import generate_password_hash
 
 from legacy_flask.schemas import Credentials
 from legacy_flask.schemas import LoginIn
+from legacy_flask.schemas import PasswordChange
 from legacy_flask.schemas import UserOut
 from migrate import run_sync
 from quart_app.extensions import data_layer
@@ -61,11 +69,17 @@ def user_json(user: UserRow) -> dict[str, Any]:
 async def load_user() -> UserRow | None:
     """Return the logged-in user of this request, or ``None``."""
     if "user" not in g:
-        auth_id = current_user.auth_id
-        user_id = int(auth_id) if auth_id is not None and auth_id.isdigit() else None
-        g.user = await data_layer().get_user(user_id) if user_id is not None else None
-    user: UserRow | None = g.user
-    return user
+        user_id, _, version = (current_user.auth_id or "").partition(":")
+        user = None
+        if user_id.isdigit() and version.isdigit():
+            user = await data_layer().get_user(int(user_id))
+        g.user = user if user is not None and user.session_version == int(version) else None
+    current: UserRow | None = g.user
+    return current
+
+
+def _start_session(user_id: int, version: int) -> None:
+    login_user(AuthUser(f"{user_id}:{version}"))
 
 
 def login_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -121,14 +135,40 @@ async def login(data: LoginIn) -> Response:
     if not matches or user is None:
         raise Unauthorized("unknown username or wrong password")
     await limiter.succeeded()
-    login_user(AuthUser(str(user.id)))
+    _start_session(user.id, user.session_version)
     return no_content()
 
 
 @bp.post("/logout")
 @responds(204)
 async def logout() -> Response:
+    user = await load_user()
+    if user is not None:
+        await data_layer().end_sessions(user.id)
     logout_user()
+    return no_content()
+
+
+@bp.post("/password")
+@headers(429, "Retry-After")
+@responds(204)
+@problems(400, 401, 403, 413, 415, 429)
+@json_body()
+@validate_request(PasswordChange)
+@login_required
+async def change_password(data: PasswordChange) -> Response:
+    user = await load_user()
+    assert user is not None  # login_required
+    # A guess at the current password is a login attempt: the same limit counts it.
+    limiter = login_limiter()
+    await limiter.attempt()
+    check = run_sync(check_password_hash, pool=worker_pool())
+    if not await check(user.password_hash, data.current_password):
+        raise Forbidden("the current password is wrong")
+    await limiter.succeeded()
+    password_hash = await hash_password(data.new_password)
+    version = await data_layer().end_sessions(user.id, password_hash)
+    _start_session(user.id, version)
     return no_content()
 
 

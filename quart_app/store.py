@@ -16,6 +16,7 @@ from typing import Protocol
 
 from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.expressions import Q
 from tortoise.expressions import RawSQL
 from tortoise.queryset import QuerySet
@@ -53,6 +54,7 @@ class UserRow(Protocol):
     username: str
     password_hash: str
     is_admin: bool
+    session_version: int
 
 
 class DataLayer(Protocol):
@@ -83,6 +85,7 @@ class DataLayer(Protocol):
     async def find_user(self, username: str) -> UserRow | None: ...
     async def get_user(self, user_id: int) -> UserRow | None: ...
     async def make_admin(self, user: UserRow) -> None: ...
+    async def end_sessions(self, user_id: int, password_hash: str | None = None) -> int: ...
     def export_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]: ...
     async def close(self) -> None: ...
 
@@ -250,6 +253,16 @@ class TortoiseStore:
 
     async def make_admin(self, user: UserRow) -> None:
         await User.filter(id=user.id).update(is_admin=True)
+
+    async def end_sessions(self, user_id: int, password_hash: str | None = None) -> int:
+        """As :func:`legacy_flask.store.end_sessions`: one ``UPDATE``, then the new version."""
+        values: dict[str, Any] = {"session_version": F("session_version") + 1}
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        async with in_transaction():
+            await User.filter(id=user_id).update(**values)
+            user = await User.get_or_none(id=user_id)
+        return user.session_version if user is not None else 0
 
     async def export_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]:
         """Yield all books as rows of :data:`EXPORT_COLUMNS`, ordered by id, in batches.

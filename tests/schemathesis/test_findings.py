@@ -65,7 +65,7 @@ def test_every_request_body_is_documented_as_required(apps: LiveApps) -> None:
         if "requestBody" in operation
     }
 
-    assert len(bodies) == 7
+    assert len(bodies) == 8
     assert all(body.get("required") is True for body in bodies.values()), bodies
 
 

@@ -10,28 +10,9 @@ from legacy_flask.commands import command_parser
 from legacy_flask.commands import manage_config
 from legacy_flask.commands import read_password
 from legacy_flask.commands import run_command
-from legacy_flask.settings import MAX_COVER_BYTES
-from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
 
 #: Waitress' own default thread count.
 DEFAULT_THREADS = 4
-
-#: The limits ``serve`` gives Waitress (``waitress.adjustments.Adjustments``), in place of
-#: defaults that let a few clients starve everyone: 100 connections, idle ones included
-#: (``connection_limit``); 120 s before an idle connection is closed, checked every 30 s
-#: (``channel_timeout``, ``cleanup_interval``); request bodies up to 1 GiB spooled to disk
-#: before the app can answer 413 (``max_request_body_size``). More connections than
-#: ``select()`` can watch (1024 descriptors) need ``poll()``. What these cannot bound (slow
-#: senders that keep a connection busy, bodies buffered before the app sees them) needs a
-#: buffering proxy in front: see docs/reliability.md.
-WAITRESS_LIMITS: dict[str, int | bool] = {
-    "connection_limit": 1000,
-    "asyncore_use_poll": True,
-    "channel_timeout": 15,
-    "cleanup_interval": 5,
-    # The largest body the contract takes is a cover upload; larger ones get Waitress' 413.
-    "max_request_body_size": MAX_COVER_BYTES + MULTIPART_OVERHEAD_BYTES,
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,13 +23,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the app with Waitress until Ctrl-C."""
-    import waitress
-
     from legacy_flask import create_app
+    from legacy_flask.server import serve_waitress
 
     app = create_app({"database_url": args.db} if args.db else {})
     print(f"legacy_flask on Waitress: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, **WAITRESS_LIMITS)
+    serve_waitress(app, host=args.host, port=args.port, threads=args.threads)
     return 0
 
 

@@ -146,6 +146,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     _init_events(app, settings)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
     errors.register_error_handlers(app)
+    app.asgi_app = errors.RejectAmbiguousFraming(app.asgi_app)  # type: ignore[method-assign]
     for blueprint in (
         health.bp,
         auth.bp,

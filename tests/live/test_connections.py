@@ -6,7 +6,7 @@ behaviour does not depend on the data layer, so ``quart-live`` stands for both.
 
 Waitress is different by design: it serves at most ``connection_limit`` connections, idle
 ones included, and stops accepting at that many (:func:`test_waitress_waits_at_its_connection_limit`).
-``python -m legacy_flask serve`` sets production limits (:data:`legacy_flask.cli.WAITRESS_LIMITS`:
+``python -m legacy_flask serve`` sets production limits (:data:`legacy_flask.server.WAITRESS_LIMITS`:
 1000 connections, idle ones closed after 15 s, bodies above the cover limit refused before
 they are read); what is left needs a buffering proxy in front (docs/reliability.md).
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from legacy_flask.cli import WAITRESS_LIMITS
+from legacy_flask.server import WAITRESS_LIMITS
 from tests.contract.conftest import USER
 from tests.contract.conftest import login
 from tests.contract.helpers import PNG

@@ -31,6 +31,7 @@ from legacy_flask.routing import IdConverter
 from legacy_flask.settings import MAX_COVER_BYTES
 from legacy_flask.settings import MAX_JSON_BYTES
 from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
+from legacy_flask.settings import REGISTER_LIMIT_MESSAGE
 from legacy_flask.settings import load_settings
 
 __all__ = ["close_app", "create_app"]
@@ -75,14 +76,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["id"] = IdConverter
     app.url_map.strict_slashes = False
+    # werkzeug would redirect //books//1 to an absolute URL built from the Host header
+    # (an open redirect): a path with doubled slashes is just not found.
+    app.url_map.merge_slashes = False
 
     init_database(app, settings.database_url)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
-    init_limiter(app)
+    limiter = init_limiter(app)
     errors.register_error_handlers(app)
     app.before_request(_limit_body_size)
     for blueprint in (health.bp, auth.bp, export.bp, books.bp, reviews.bp, covers.bp, inventory.bp):
         app.register_blueprint(blueprint)
+    # The limiter belongs to this app (not to the module), so it wraps the registered view;
+    # every registration is counted before the view runs, and each costs a password hash.
+    register_view: Any = app.view_functions["auth.register"]
+    app.view_functions["auth.register"] = limiter.limit(
+        f"{settings.register_limit} per {settings.register_window} seconds",
+        error_message=REGISTER_LIMIT_MESSAGE,
+    )(register_view)
     app.extensions[LOGIN_LIMITER] = LoginLimiter(
         settings.login_limit, settings.login_window, app.config["RATELIMIT_STORAGE_URI"]
     )

@@ -40,8 +40,16 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Checked when the username is unknown, so that both failures take as long (no user probing).
-_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+@functools.cache
+def dummy_hash(method: str) -> str:
+    """Return a hash made with ``method``, checked when the username is unknown.
+
+    The same method as real users' hashes (scrypt by default) makes both failures cost the
+    same, so the time of a failed login does not tell whether the username exists. Made once
+    per method and process.
+    """
+    return generate_password_hash("not a password", method=method)
 
 
 def hash_password(password: str) -> str:
@@ -118,7 +126,8 @@ def login() -> Response:
     limiter = login_limiter()
     limiter.attempt(client)
     user = store.find_user(db_session(), credentials.username)
-    stored_hash = user.password_hash if user is not None else _DUMMY_HASH
+    method: str = current_app.config["BOOKSTORE"].password_hash_method
+    stored_hash = user.password_hash if user is not None else dummy_hash(method)
     if not check_password_hash(stored_hash, credentials.password) or user is None:
         raise Unauthorized("unknown username or wrong password")
     limiter.succeeded(client)

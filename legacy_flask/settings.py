@@ -25,6 +25,8 @@ DEFAULT_DATABASE_URL = "sqlite:///bookstore.db"
 MAX_JSON_BYTES = 1024 * 1024
 #: Largest cover image, in bytes (the contract: above 5 MiB → 413).
 MAX_COVER_BYTES = 5 * 1024 * 1024
+#: The detail of the 429 a client gets past the registration limit.
+REGISTER_LIMIT_MESSAGE = "too many registrations from this address; try again later"
 #: Room for the multipart framing around a cover upload, in bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
@@ -50,6 +52,8 @@ class Settings:
         session_lifetime: seconds a session cookie is accepted after the login that issued it.
         login_limit: failed logins allowed per client address in ``login_window`` seconds.
         login_window: the rate limit's window, in seconds.
+        register_limit: registrations allowed per client address in ``register_window`` seconds.
+        register_window: that limit's (moving) window, in seconds.
         data_layer: ``quart_app`` only: ``tortoise`` (native async ORM, the default) or
             ``threaded`` (the legacy SQLAlchemy layer in worker threads: the halfway step).
         worker_threads: ``quart_app`` only: size of the worker pool for blocking calls
@@ -67,6 +71,8 @@ class Settings:
     session_lifetime: int = 12 * 60 * 60
     login_limit: int = 10
     login_window: int = 60
+    register_limit: int = 10
+    register_window: int = 60
     data_layer: str = "tortoise"
     worker_threads: int = 16
 

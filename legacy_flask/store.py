@@ -250,7 +250,13 @@ def create_user(session: Session, username: str, password_hash: str, *, is_admin
 
 
 def find_user(session: Session, username: str) -> User | None:
-    """Return the user called ``username`` (compared lower-cased), or ``None``."""
+    """Return the user called ``username`` (compared lower-cased), or ``None``.
+
+    Usernames are ASCII: a name with other characters is no user, even where Unicode
+    lower-casing would turn it into one (``"\u212aate".lower() == "kate"``, KELVIN SIGN).
+    """
+    if not username.isascii():
+        return None
     return session.scalar(select(User).where(User.username == username.lower()))
 
 

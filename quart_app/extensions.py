@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
 import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import ParamSpec
+from typing import TypeVar
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from quart import current_app
 from quart import request
@@ -20,12 +27,29 @@ STORE = "bookstore.store"
 TORTOISE = "bookstore.tortoise"
 POOL = "bookstore.pool"
 LOGIN_LIMITER = "bookstore.login_limiter"
+REGISTER_LIMITER = "bookstore.register_limiter"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def data_layer() -> DataLayer:
     """Return the current app's data layer (Tortoise, or the threaded legacy layer)."""
     store: DataLayer = current_app.extensions[STORE]
     return store
+
+
+#: Password hashes computed at once per process. One scrypt hash (werkzeug's default,
+#: N=2**15, r=8) takes 32 MiB while it runs: 4 at once hold 128 MiB, where the worker pool's
+#: 16 threads would hold 512 MiB. Waitress' 4 threads bound ``legacy_flask`` the same way.
+HASHES_AT_ONCE = 4
+HASHING = "bookstore.hashing"
+
+
+def hashing_slot() -> asyncio.Semaphore:
+    """Return the current app's semaphore for password hashing (:data:`HASHES_AT_ONCE`)."""
+    slots: asyncio.Semaphore = current_app.extensions[HASHING]
+    return slots
 
 
 def worker_pool() -> WorkerPool:
@@ -85,3 +109,50 @@ def login_limiter() -> LoginLimiter:
     """Return the current app's :class:`LoginLimiter`."""
     limiter: LoginLimiter = current_app.extensions[LOGIN_LIMITER]
     return limiter
+
+
+class RequestLimiter:
+    """Count every request to one endpoint per client address in a moving window.
+
+    The same algorithm and storage as Flask-Limiter's ``limit(...)`` in ``legacy_flask``:
+    each request is counted, atomically, before the view runs (its body unread), and one past
+    the limit gets 429 with ``Retry-After``.
+
+    :param limit: requests allowed per window.
+    :param window_s: the window, in seconds.
+    :param message: the 429's detail.
+    :param storage_uri: a ``limits`` asynchronous storage URL.
+    """
+
+    def __init__(
+        self, limit: int, window_s: int, message: str, storage_uri: str = "async+memory://"
+    ) -> None:
+        self.item = RateLimitItemPerSecond(limit, window_s)
+        self.message = message
+        self.limiter = MovingWindowRateLimiter(_async_storage(storage_uri))
+
+    async def hit(self) -> None:
+        """Count this request; raise 429 with ``Retry-After`` past the limit."""
+        key = request.remote_addr or "unknown"
+        if not await self.limiter.hit(self.item, key):
+            stats = await self.limiter.get_window_stats(self.item, key)
+            raise _too_many(self.message, stats.reset_time)
+
+
+def rate_limited(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Count each request with the app's :class:`RequestLimiter` ``name`` before the view runs.
+
+    Place it above the decorators that read and validate the body, so that a request is
+    counted whatever its body.
+    """
+
+    def decorate(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(view)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            limiter: RequestLimiter = current_app.extensions[name]
+            await limiter.hit()
+            return await view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

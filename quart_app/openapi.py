@@ -30,6 +30,7 @@ _RESPONDS = "_bookstore_responds"
 _PROBLEMS = "_bookstore_problems"
 _BODIES = "_bookstore_bodies"
 _HEADERS = "_bookstore_headers"
+_LINKS = "_bookstore_links"
 _REF = "#/components/schemas/{model}"
 
 
@@ -105,6 +106,24 @@ def request_body(media_type: str, schema: dict[str, Any] | None = None) -> Calla
     return decorator
 
 
+def links(status: int, parameter: str, expression: str, *operations: str) -> Callable[[F], F]:
+    """Document OpenAPI links from a response to the operations its answer leads to.
+
+    Each link passes one path parameter: ``links(201, "book_id", "$response.body#/id",
+    "get_get_book")`` says that a 201 names the book that ``GET /books/{book_id}`` reads.
+    Stateful testers (schemathesis) follow these links instead of guessing them.
+
+    :param operations: the operations' ``operationId`` (quart-schema's: method and view name).
+    """
+
+    def decorator(view: F) -> F:
+        declared = [(status, parameter, expression, op) for op in operations]
+        setattr(view, _LINKS, [*getattr(view, _LINKS, ()), *declared])
+        return view
+
+    return decorator
+
+
 def _problem_components() -> dict[str, Any]:
     schema = Problem.model_json_schema(ref_template=_REF)
     components: dict[str, Any] = schema.pop("$defs", {})
@@ -142,7 +161,19 @@ class BookstoreOpenAPIProvider(OpenAPIProvider):
                     # OpenAPI's default is an optional body; every write here needs one (415).
                     operation["requestBody"] = {**operation["requestBody"], "required": True}
                 self._add_headers(operation["responses"], getattr(view, _HEADERS, ()))
+                self._add_links(operation["responses"], getattr(view, _LINKS, ()))
         return paths, components
+
+    @staticmethod
+    def _add_links(responses: dict[Any, Any], declared: Any) -> None:
+        for status, parameter, expression, operation_id in declared:
+            key = status if status in responses else str(status)
+            response = dict(responses[key])
+            response["links"] = {
+                **response.get("links", {}),
+                operation_id: {"operationId": operation_id, "parameters": {parameter: expression}},
+            }
+            responses[key] = response
 
     @staticmethod
     def _add_headers(responses: dict[Any, Any], declared: Any) -> None:

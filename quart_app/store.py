@@ -243,8 +243,9 @@ class TortoiseStore:
     async def find_user(self, username: str) -> User | None:
         # Tortoise checks a filter value against the column's max_length and raises (a 500)
         # where SQLAlchemy just finds nothing; a longer name cannot be stored, so it is no user.
-        lowered = username.lower()  # may grow: "İ".lower() has two characters
-        if len(lowered) > USERNAME_MAX_LENGTH:
+        # Usernames are ASCII: "\u212aate".lower() is "kate" (KELVIN SIGN), and is no user.
+        lowered = username.lower()
+        if not username.isascii() or len(lowered) > USERNAME_MAX_LENGTH:
             return None
         return await User.get_or_none(username=lowered)
 

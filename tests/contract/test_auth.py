@@ -130,6 +130,23 @@ def test_concurrent_failed_logins_are_counted_before_the_password_is_checked(
     assert_problem(client.post("/auth/login", json={**wrong, "password": "password1"}), 429)
 
 
+def test_registrations_from_one_address_are_limited(bookstore: Any) -> None:
+    # Each registration costs a password hash: 10 per client address per 60 s, counted before
+    # the body is read, so 15 sent at once create at most 10 accounts.
+    client: httpx.Client = bookstore.client()
+
+    def register(n: int) -> int:
+        body = {"username": f"user_{n}", "password": "password1"}
+        return client.post("/auth/register", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        statuses = sorted(pool.map(register, range(15)))
+    assert statuses == [201] * 10 + [429] * 5
+    response = client.post("/auth/register", json={"username": "late", "password": "x"})
+    assert_problem(response, 429)  # counted before the body is validated
+    assert int(response.headers["Retry-After"]) > 0
+
+
 def test_me_without_a_session_is_401(api: httpx.Client) -> None:
     assert_problem(api.get("/auth/me"), 401)
 

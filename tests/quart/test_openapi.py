@@ -29,6 +29,7 @@ CONTRACT_OPERATIONS = {
     ("post", "/auth/register"),
     ("post", "/auth/login"),
     ("post", "/auth/logout"),
+    ("post", "/auth/password"),
     ("get", "/auth/me"),
     ("get", "/books"),
     ("post", "/books"),
@@ -50,6 +51,10 @@ BOOK_WRITE_FIELDS = {"title", "author", "year", "isbn", "price_cents"}
 REQUEST_BODIES = {
     ("post", "/auth/register"): ({"username", "password"}, {"username", "password"}),
     ("post", "/auth/login"): ({"username", "password"}, {"username", "password"}),
+    ("post", "/auth/password"): (
+        {"current_password", "new_password"},
+        {"current_password", "new_password"},
+    ),
     ("post", "/books"): (BOOK_WRITE_FIELDS, {"title", "author"}),
     ("put", "/books/{book_id}"): (BOOK_WRITE_FIELDS, {"title", "author"}),
     ("patch", "/books/{book_id}"): (BOOK_WRITE_FIELDS, set()),
@@ -84,6 +89,7 @@ RESPONSE_BODIES = {
 OTHER_SUCCESSES = {
     ("post", "/auth/login"): ("204", set()),
     ("post", "/auth/logout"): ("204", set()),
+    ("post", "/auth/password"): ("204", set()),
     ("delete", "/books/{book_id}"): ("204", set()),
     ("put", "/books/{book_id}/cover"): ("204", set()),
     ("get", "/books/{book_id}/cover"): ("200", {"image/png", "image/jpeg"}),

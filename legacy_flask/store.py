@@ -19,6 +19,8 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -205,23 +207,51 @@ def create_review(session: Session, book_id: int, user: User, data: ReviewIn) ->
     session.add(review)
     try:
         session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         session.rollback()
+        if is_foreign_key_violation(exc.orig):
+            raise NotFound(f"book {book_id} does not exist") from None
         raise AlreadyExists(f"{user.username} has already reviewed book {book_id}") from None
     return review
 
 
-def set_cover(session: Session, book_id: int, media_type: str, data: bytes) -> Cover:
-    """Store (or replace) a book's cover; its ETag is the SHA-256 of ``data`` (404 missing book)."""
+def is_foreign_key_violation(error: BaseException | None) -> bool:
+    """Tell whether a driver's integrity error is a foreign key violation: a row refers to a
+    row that another transaction deleted meanwhile (404), not a duplicate (409).
+
+    PostgreSQL says so by SQLSTATE 23503 (psycopg's ``sqlstate``, asyncpg's ``sqlstate``);
+    SQLite only in its message (``FOREIGN KEY constraint failed``).
+    """
+    while error is not None:
+        if getattr(error, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(error).upper():
+            return True
+        error = error.__cause__
+    return False
+
+
+def set_cover(session: Session, book_id: int, media_type: str, data: bytes) -> None:
+    """Store (or replace) a book's cover; its ETag is the SHA-256 of ``data`` (404 missing book).
+
+    One ``INSERT … ON CONFLICT (book_id) DO UPDATE`` (SQLite and PostgreSQL), so that
+    concurrent first uploads of one book's cover all succeed, the last one winning; a book
+    deleted meanwhile fails the foreign key and is a 404.
+    """
     get_book(session, book_id)
-    cover = session.get(Cover, book_id) or Cover(book_id=book_id)
-    cover.media_type = media_type
-    cover.data = data
-    cover.sha256 = hashlib.sha256(data).hexdigest()
-    cover.updated_at = utcnow()
-    session.add(cover)
-    session.flush()
-    return cover
+    fields = {
+        "media_type": media_type,
+        "data": data,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "updated_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Cover).values(book_id=book_id, **fields)
+    statement = statement.on_conflict_do_update(index_elements=[Cover.book_id], set_=fields)
+    try:
+        session.execute(statement)
+    except IntegrityError:
+        session.rollback()
+        raise NotFound(f"book {book_id} does not exist") from None
 
 
 def get_cover(session: Session, book_id: int) -> Cover:

@@ -36,6 +36,7 @@ from legacy_flask.schemas import utcnow
 from legacy_flask.store import EXPORT_BATCH_ROWS
 from legacy_flask.store import EXPORT_COLUMNS
 from legacy_flask.store import check_version
+from legacy_flask.store import is_foreign_key_violation
 from quart_app.models import USERNAME_MAX_LENGTH
 from quart_app.models import Book
 from quart_app.models import Cover
@@ -205,7 +206,9 @@ class TortoiseStore:
                 text=data.text,
                 created_at=utcnow(),
             )
-        except IntegrityError:
+        except IntegrityError as exc:
+            if is_foreign_key_violation(exc):
+                raise NotFound(f"book {book_id} does not exist") from None
             raise AlreadyExists(message) from None
 
     async def set_cover(self, book_id: int, media_type: str, data: bytes) -> None:
@@ -216,9 +219,16 @@ class TortoiseStore:
             "sha256": hashlib.sha256(data).hexdigest(),
             "updated_at": utcnow(),
         }
-        async with in_transaction():
-            if not await Cover.filter(book_id=book_id).update(**fields):
-                await Cover.create(book_id=book_id, **fields)
+        # One INSERT … ON CONFLICT (book_id) DO UPDATE, as the legacy layer: concurrent first
+        # uploads all succeed; a book deleted meanwhile fails the foreign key (404).
+        try:
+            await Cover.bulk_create(
+                [Cover(book_id=book_id, **fields)],
+                on_conflict=["book_id"],
+                update_fields=list(fields),
+            )
+        except IntegrityError:
+            raise NotFound(f"book {book_id} does not exist") from None
 
     async def get_cover(self, book_id: int) -> Cover:
         await self.get_book(book_id)

@@ -102,3 +102,18 @@ def test_answers_that_read_the_session_vary_on_cookie(
     assert "Cookie" in user.patch(f"/books/{book['id']}", json={"year": 2000}).headers["Vary"]
     assert "Vary" not in api.get(f"/books/{book['id']}").headers
     assert "Vary" not in api.get("/books").headers
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"username": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"username": "a", "password": ' + "1" * 5000 + "}",
+    ],
+    ids=["nested-5000-deep", "integer-of-5000-digits"],
+)
+def test_json_the_decoder_refuses_is_400_not_500(api: httpx.Client, body: str) -> None:
+    response = api.post(
+        "/auth/register", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -9,7 +10,9 @@ import waitress
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.parser import ParsingError
+from waitress.utilities import Error
 
+from legacy_flask.problems import PROBLEM_JSON
 from legacy_flask.settings import MAX_COVER_BYTES
 from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
 
@@ -31,8 +34,33 @@ WAITRESS_LIMITS: dict[str, int | bool] = {
 }
 
 
+class ProblemError(Error):  # type: ignore[misc]
+    """One of Waitress' own error answers (400, 413, 431 …), as a problem document.
+
+    Waitress answers a request it cannot parse before the app sees it; this keeps its status,
+    reason and detail, and gives the contract's ``application/problem+json`` body.
+
+    :param error: the error Waitress' parser found.
+    """
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(error.body)
+        self.code = error.code
+        self.reason = error.reason
+
+    def to_response(self, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+        body = {"type": "about:blank", "title": self.reason, "status": self.code}
+        body["detail"] = str(self.body)
+        return (
+            f"{self.code} {self.reason}",
+            [("Content-Type", PROBLEM_JSON)],
+            json.dumps(body).encode(),
+        )
+
+
 class StrictFramingParser(HTTPRequestParser):  # type: ignore[misc]
-    """Waitress' request parser, refusing a request with both framings of its body.
+    """Waitress' request parser, refusing a request with both framings of its body, and
+    answering what it refuses with a problem document (:class:`ProblemError`).
 
     RFC 9112 §6.3: a request with both ``Transfer-Encoding`` and ``Content-Length`` may be an
     attempt at request smuggling, and a server that answers it must close the connection.
@@ -40,6 +68,13 @@ class StrictFramingParser(HTTPRequestParser):  # type: ignore[misc]
     removes the header before the app sees the request, so the app cannot refuse it: the
     parser does, and Waitress answers 400 (its own ``text/plain``) and closes.
     """
+
+    def received(self, data: bytes) -> int:
+        consumed: int = super().received(data)
+        error: Any = getattr(self, "error", None)
+        if error is not None and not isinstance(error, ProblemError):
+            self.error = ProblemError(error)
+        return consumed
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)

@@ -50,6 +50,7 @@ from quart_app.extensions import TORTOISE
 from quart_app.extensions import LoginLimiter
 from quart_app.extensions import RequestLimiter
 from quart_app.openapi import BookstoreOpenAPIProvider
+from quart_app.openapi import docs_content_security_policy
 from quart_app.store import TortoiseStore
 from quart_app.threaded import ThreadedStore
 from quart_app.validation import BookstoreRequest
@@ -159,6 +160,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     _init_events(app, settings)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
     errors.register_error_handlers(app)
+    app.after_request(docs_content_security_policy)
     app.asgi_app = errors.RejectAmbiguousFraming(app.asgi_app)  # type: ignore[method-assign]
     for blueprint in (
         health.bp,

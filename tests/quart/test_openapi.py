@@ -6,6 +6,9 @@ what the API really accepts and returns: real requests and responses are checked
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -290,3 +293,25 @@ async def test_ids_merge_patches_and_cover_uploads_are_documented(document: dict
     upload = documented[("put", "/books/{book_id}/cover")]["requestBody"]["content"]
     assert set(upload) == {"multipart/form-data"}
     assert upload["multipart/form-data"]["schema"]["required"] == ["file"]
+
+
+async def test_the_docs_page_may_load_only_its_pinned_files_and_its_own_script(
+    client: QuartTestClient, app: Quart
+) -> None:
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    html = await response.get_data(as_text=True)
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
+    (inline,) = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert policy["script-src"].split() == [
+        app.config["QUART_SCHEMA_SWAGGER_JS_URL"],
+        f"'sha256-{digest}'",
+    ]
+    assert policy["default-src"] == "'none'"
+    assert policy["connect-src"] == "'self'"
+    assert app.config["QUART_SCHEMA_SWAGGER_JS_URL"] in html
+    assert "Content-Security-Policy" not in (await client.get("/openapi.json")).headers

@@ -14,9 +14,7 @@ they are read); what is left needs a buffering proxy in front (docs/reliability.
 from __future__ import annotations
 
 import asyncio
-import resource
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,8 +42,6 @@ SLOW_SENDERS = 500
 SLOW_READERS = 20
 #: Seconds a probe waits for an answer that cannot come (see the Waitress test).
 PROBE_S = 1.0
-#: File descriptors the burst needs in this process (and in the server, which inherits it).
-FILES_NEEDED = 2 * BURST + 1_000
 #: Idle connections and slow-header clients that held Waitress' default 100 places.
 WAITRESS_IDLE = 150
 WAITRESS_SLOW_HEADS = 100
@@ -54,20 +50,6 @@ WAITRESS_SLOW_HEADS = 100
 WAITRESS_IDLE_CLOSED_WITHIN_S = (
     int(WAITRESS_LIMITS["channel_timeout"]) + int(WAITRESS_LIMITS["cleanup_interval"]) + 1
 )
-
-
-@pytest.fixture
-def many_files() -> Iterator[None]:
-    """Raise this process' open-file limit for the burst; the servers it starts inherit it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = FILES_NEEDED if hard == resource.RLIM_INFINITY else min(FILES_NEEDED, hard)
-    if wanted < FILES_NEEDED:
-        pytest.fail(f"the open-file limit is {hard}; the burst needs {FILES_NEEDED}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 @pytest.fixture

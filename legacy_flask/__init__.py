@@ -22,6 +22,8 @@ from legacy_flask import inventory
 from legacy_flask import reviews
 from legacy_flask.db import create_tables
 from legacy_flask.extensions import ENGINE
+from legacy_flask.extensions import LOGIN_LIMITER
+from legacy_flask.extensions import LoginLimiter
 from legacy_flask.extensions import engine
 from legacy_flask.extensions import init_database
 from legacy_flask.extensions import init_limiter
@@ -29,6 +31,7 @@ from legacy_flask.routing import IdConverter
 from legacy_flask.settings import MAX_COVER_BYTES
 from legacy_flask.settings import MAX_JSON_BYTES
 from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
+from legacy_flask.settings import REGISTER_LIMIT_MESSAGE
 from legacy_flask.settings import load_settings
 
 __all__ = ["close_app", "create_app"]
@@ -64,6 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # Flask refuses a session cookie signed longer ago than this, permanent or not.
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
         MAX_FORM_MEMORY_SIZE=MAX_JSON_BYTES,
         BOOKSTORE=settings,
     )
@@ -71,6 +76,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["id"] = IdConverter
     app.url_map.strict_slashes = False
+    # werkzeug would redirect //books//1 to an absolute URL built from the Host header
+    # (an open redirect): a path with doubled slashes is just not found.
+    app.url_map.merge_slashes = False
 
     init_database(app, settings.database_url)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
@@ -79,14 +87,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_limit_body_size)
     for blueprint in (health.bp, auth.bp, export.bp, books.bp, reviews.bp, covers.bp, inventory.bp):
         app.register_blueprint(blueprint)
-    # The limiter belongs to this app (not to the module), so it wraps the registered view:
-    # only failed logins count, and the 11th within the window gets 429.
-    login_view: Any = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(
-        f"{settings.login_limit} per {settings.login_window} seconds",
-        deduct_when=lambda response: response.status_code == 401,
-        error_message="too many failed logins from this address; try again later",
-    )(login_view)
+    # The limiter belongs to this app (not to the module), so it wraps the registered view;
+    # every registration is counted before the view runs, and each costs a password hash.
+    register_view: Any = app.view_functions["auth.register"]
+    app.view_functions["auth.register"] = limiter.limit(
+        f"{settings.register_limit} per {settings.register_window} seconds",
+        error_message=REGISTER_LIMIT_MESSAGE,
+    )(register_view)
+    app.extensions[LOGIN_LIMITER] = LoginLimiter(
+        settings.login_limit, settings.login_window, app.config["RATELIMIT_STORAGE_URI"]
+    )
 
     with app.app_context():
         create_tables(engine())

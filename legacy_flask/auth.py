@@ -1,4 +1,9 @@
-"""``/auth``: register, log in and out with a signed session cookie, and who am I."""
+"""``/auth``: register, log in and out with a signed session cookie, change password, who am I.
+
+The cookie holds the user's id and session version, signed; a request is logged in while the
+cookie is younger than ``session_lifetime`` and its version is the user's current one. Logout
+and a password change add 1 to the version, which ends every session issued before.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import jsonify
+from flask import request
 from flask import session
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import Unauthorized
@@ -21,10 +27,12 @@ from werkzeug.security import generate_password_hash
 
 from legacy_flask import store
 from legacy_flask.extensions import db_session
+from legacy_flask.extensions import login_limiter
 from legacy_flask.models import User
 from legacy_flask.responses import no_content
 from legacy_flask.schemas import Credentials
 from legacy_flask.schemas import LoginIn
+from legacy_flask.schemas import PasswordChange
 from legacy_flask.validation import json_body
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -32,8 +40,16 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Checked when the username is unknown, so that both failures take as long (no user probing).
-_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+@functools.cache
+def dummy_hash(method: str) -> str:
+    """Return a hash made with ``method``, checked when the username is unknown.
+
+    The same method as real users' hashes (scrypt by default) makes both failures cost the
+    same, so the time of a failed login does not tell whether the username exists. Made once
+    per method and process.
+    """
+    return generate_password_hash("not a password", method=method)
 
 
 def hash_password(password: str) -> str:
@@ -51,9 +67,19 @@ def current_user() -> User | None:
     """Return the logged-in user of this request, or ``None``."""
     if "user" not in g:
         user_id = session.get("user_id")
-        g.user = store.get_user(db_session(), user_id) if isinstance(user_id, int) else None
-    user: User | None = g.user
-    return user
+        version = session.get("session_version")
+        user = None
+        if isinstance(user_id, int) and isinstance(version, int):
+            user = store.get_user(db_session(), user_id)
+        g.user = user if user is not None and user.session_version == version else None
+    current: User | None = g.user
+    return current
+
+
+def _start_session(user_id: int, version: int) -> None:
+    session.clear()
+    session["user_id"] = user_id
+    session["session_version"] = version
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R]:
@@ -96,18 +122,45 @@ def register() -> tuple[Response, int]:
 @bp.post("/login")
 def login() -> Response:
     credentials = json_body(LoginIn)
+    client = request.remote_addr or "unknown"
+    limiter = login_limiter()
+    limiter.attempt(client)
     user = store.find_user(db_session(), credentials.username)
-    stored_hash = user.password_hash if user is not None else _DUMMY_HASH
+    method: str = current_app.config["BOOKSTORE"].password_hash_method
+    stored_hash = user.password_hash if user is not None else dummy_hash(method)
     if not check_password_hash(stored_hash, credentials.password) or user is None:
         raise Unauthorized("unknown username or wrong password")
-    session.clear()
-    session["user_id"] = user.id
+    limiter.succeeded(client)
+    _start_session(user.id, user.session_version)
     return no_content()
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    user = current_user()
+    if user is not None:
+        store.end_sessions(db_session(), user.id)
+        db_session().commit()
     session.clear()
+    return no_content()
+
+
+@bp.post("/password")
+@login_required
+def change_password() -> Response:
+    change = json_body(PasswordChange)
+    user = current_user()
+    assert user is not None  # login_required
+    # A guess at the current password is a login attempt: the same limit counts it.
+    client = request.remote_addr or "unknown"
+    limiter = login_limiter()
+    limiter.attempt(client)
+    if not check_password_hash(user.password_hash, change.current_password):
+        raise Forbidden("the current password is wrong")
+    limiter.succeeded(client)
+    version = store.end_sessions(db_session(), user.id, hash_password(change.new_password))
+    db_session().commit()
+    _start_session(user.id, version)
     return no_content()
 
 

@@ -23,13 +23,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the app with Waitress until Ctrl-C."""
-    import waitress
-
     from legacy_flask import create_app
+    from legacy_flask.server import serve_waitress
 
     app = create_app({"database_url": args.db} if args.db else {})
     print(f"legacy_flask on Waitress: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
+    serve_waitress(app, host=args.host, port=args.port, threads=args.threads)
     return 0
 
 

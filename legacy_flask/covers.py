@@ -47,7 +47,18 @@ def get_cover(book_id: int) -> Response:
     cover = store.get_cover(db_session(), book_id)
     if request.if_none_match.contains_weak(cover.sha256):
         return not_modified(cover.sha256)
-    # max_age=0: clients revalidate with If-None-Match every time.
+    # max_age=0: clients revalidate with If-None-Match every time. send_file answers a Range
+    # request with 206 (its conditional=True).
     response = send_file(io.BytesIO(cover.data), mimetype=cover.media_type, max_age=0)
     response.set_etag(cover.sha256)
+    return cover_headers(response)
+
+
+def cover_headers(response: Response) -> Response:
+    """Give a cover the headers both apps send: revalidate every time, never sniff the type,
+    ranges accepted."""
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers.pop("Expires", None)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Accept-Ranges"] = "bytes"
     return response

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -58,9 +59,23 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+#: Columns added to tables after their first release: ``(table, column, DDL of the column)``.
+#: :func:`create_tables` adds each to a database made before it (``ALTER TABLE … ADD COLUMN``,
+#: which SQLite and PostgreSQL both run without rewriting the rows).
+ADDED_COLUMNS = (("users", "session_version", "session_version INTEGER NOT NULL DEFAULT 1"),)
+
+
 def create_tables(engine: Engine) -> None:
-    """Create the bookstore's tables that do not exist yet (idempotent)."""
+    """Create the bookstore's tables that do not exist yet, and add :data:`ADDED_COLUMNS`.
+
+    Idempotent: a second call changes nothing.
+    """
     Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        inspector = inspect(connection)
+        for table, column, ddl in ADDED_COLUMNS:
+            if column not in {c["name"] for c in inspector.get_columns(table)}:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {ddl}"))
 
 
 def ping(engine: Engine) -> None:

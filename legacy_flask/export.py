@@ -16,6 +16,20 @@ from legacy_flask.schemas import rfc3339
 
 bp = Blueprint("export", __name__)
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV Injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """Return ``value`` as a CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    A string starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'`` (OWASP's advice for CSV injection); everything else is unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
 
 def csv_chunks(batches: Iterator[list[tuple[object, ...]]]) -> Iterator[str]:
     """Yield the header row, then one CSV chunk per batch of rows (RFC 4180, CRLF line ends)."""
@@ -28,7 +42,8 @@ def csv_chunks(batches: Iterator[list[tuple[object, ...]]]) -> Iterator[str]:
         buffer.truncate()
         for row in batch:
             *values, created_at, updated_at = row
-            writer.writerow([*values, rfc3339(created_at), rfc3339(updated_at)])  # type: ignore[arg-type]
+            cells = [csv_cell(value) for value in values]
+            writer.writerow([*cells, rfc3339(created_at), rfc3339(updated_at)])  # type: ignore[arg-type]
         yield buffer.getvalue()
 
 

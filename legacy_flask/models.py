@@ -73,6 +73,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Signed into every session cookie and compared on each request; adding 1 ends every
+    #: session issued before (logout, password change).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Book(Base):

@@ -109,6 +109,13 @@ class LoginIn(_Body):
     password: Annotated[str, StringConstraints(max_length=1024)]
 
 
+class PasswordChange(_Body):
+    """Body of ``POST /auth/password``: the password in use, and the new one (as registered)."""
+
+    current_password: Annotated[str, StringConstraints(max_length=1024)]
+    new_password: Password
+
+
 class PageQuery(BaseModel):
     """``limit`` (1–100, default 20) and ``offset`` (≥ 0) of a listing; other keys are ignored."""
 

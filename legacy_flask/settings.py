@@ -25,6 +25,8 @@ DEFAULT_DATABASE_URL = "sqlite:///bookstore.db"
 MAX_JSON_BYTES = 1024 * 1024
 #: Largest cover image, in bytes (the contract: above 5 MiB → 413).
 MAX_COVER_BYTES = 5 * 1024 * 1024
+#: The detail of the 429 a client gets past the registration limit.
+REGISTER_LIMIT_MESSAGE = "too many registrations from this address; try again later"
 #: Room for the multipart framing around a cover upload, in bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
@@ -47,8 +49,11 @@ class Settings:
         admin_username, admin_password: create this admin at start-up when both are set.
         password_hash_method: a :func:`werkzeug.security.generate_password_hash` method string;
             tests lower its cost, production keeps werkzeug's default (scrypt).
+        session_lifetime: seconds a session cookie is accepted after the login that issued it.
         login_limit: failed logins allowed per client address in ``login_window`` seconds.
         login_window: the rate limit's window, in seconds.
+        register_limit: registrations allowed per client address in ``register_window`` seconds.
+        register_window: that limit's (moving) window, in seconds.
         data_layer: ``quart_app`` only: ``tortoise`` (native async ORM, the default) or
             ``threaded`` (the legacy SQLAlchemy layer in worker threads: the halfway step).
         worker_threads: ``quart_app`` only: size of the worker pool for blocking calls
@@ -63,8 +68,11 @@ class Settings:
     admin_username: str | None = None
     admin_password: str | None = None
     password_hash_method: str = "scrypt"
+    session_lifetime: int = 12 * 60 * 60
     login_limit: int = 10
     login_window: int = 60
+    register_limit: int = 10
+    register_window: int = 60
     data_layer: str = "tortoise"
     worker_threads: int = 16
 
@@ -78,6 +86,7 @@ _ENV = {
     "admin_username": "BOOKSTORE_ADMIN_USERNAME",
     "admin_password": "BOOKSTORE_ADMIN_PASSWORD",
     "password_hash_method": "BOOKSTORE_PASSWORD_HASH_METHOD",
+    "session_lifetime": "BOOKSTORE_SESSION_LIFETIME",
     "data_layer": "BOOKSTORE_DATA_LAYER",
     "worker_threads": "BOOKSTORE_WORKER_THREADS",
 }

@@ -18,6 +18,9 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -204,23 +207,51 @@ def create_review(session: Session, book_id: int, user: User, data: ReviewIn) ->
     session.add(review)
     try:
         session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         session.rollback()
+        if is_foreign_key_violation(exc.orig):
+            raise NotFound(f"book {book_id} does not exist") from None
         raise AlreadyExists(f"{user.username} has already reviewed book {book_id}") from None
     return review
 
 
-def set_cover(session: Session, book_id: int, media_type: str, data: bytes) -> Cover:
-    """Store (or replace) a book's cover; its ETag is the SHA-256 of ``data`` (404 missing book)."""
+def is_foreign_key_violation(error: BaseException | None) -> bool:
+    """Tell whether a driver's integrity error is a foreign key violation: a row refers to a
+    row that another transaction deleted meanwhile (404), not a duplicate (409).
+
+    PostgreSQL says so by SQLSTATE 23503 (psycopg's ``sqlstate``, asyncpg's ``sqlstate``);
+    SQLite only in its message (``FOREIGN KEY constraint failed``).
+    """
+    while error is not None:
+        if getattr(error, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(error).upper():
+            return True
+        error = error.__cause__
+    return False
+
+
+def set_cover(session: Session, book_id: int, media_type: str, data: bytes) -> None:
+    """Store (or replace) a book's cover; its ETag is the SHA-256 of ``data`` (404 missing book).
+
+    One ``INSERT … ON CONFLICT (book_id) DO UPDATE`` (SQLite and PostgreSQL), so that
+    concurrent first uploads of one book's cover all succeed, the last one winning; a book
+    deleted meanwhile fails the foreign key and is a 404.
+    """
     get_book(session, book_id)
-    cover = session.get(Cover, book_id) or Cover(book_id=book_id)
-    cover.media_type = media_type
-    cover.data = data
-    cover.sha256 = hashlib.sha256(data).hexdigest()
-    cover.updated_at = utcnow()
-    session.add(cover)
-    session.flush()
-    return cover
+    fields = {
+        "media_type": media_type,
+        "data": data,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "updated_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Cover).values(book_id=book_id, **fields)
+    statement = statement.on_conflict_do_update(index_elements=[Cover.book_id], set_=fields)
+    try:
+        session.execute(statement)
+    except IntegrityError:
+        session.rollback()
+        raise NotFound(f"book {book_id} does not exist") from None
 
 
 def get_cover(session: Session, book_id: int) -> Cover:
@@ -249,13 +280,33 @@ def create_user(session: Session, username: str, password_hash: str, *, is_admin
 
 
 def find_user(session: Session, username: str) -> User | None:
-    """Return the user called ``username`` (compared lower-cased), or ``None``."""
+    """Return the user called ``username`` (compared lower-cased), or ``None``.
+
+    Usernames are ASCII: a name with other characters is no user, even where Unicode
+    lower-casing would turn it into one (``"\u212aate".lower() == "kate"``, KELVIN SIGN).
+    """
+    if not username.isascii():
+        return None
     return session.scalar(select(User).where(User.username == username.lower()))
 
 
 def get_user(session: Session, user_id: int) -> User | None:
     """Return user ``user_id`` or ``None``."""
     return session.get(User, user_id)
+
+
+def end_sessions(session: Session, user_id: int, password_hash: str | None = None) -> int:
+    """Add 1 to the user's session version, so that every session issued before is refused.
+
+    :param password_hash: also store this as the user's new password hash.
+    :returns: the new session version (0 when the user does not exist).
+    """
+    values: dict[str, object] = {"session_version": User.session_version + 1}
+    if password_hash is not None:
+        values["password_hash"] = password_hash
+    session.execute(update(User).where(User.id == user_id).values(values))
+    version = session.scalar(select(User.session_version).where(User.id == user_id))
+    return version or 0
 
 
 def export_batches(

@@ -40,7 +40,9 @@ def json_body(model: type[Model], *, merge_patch: bool = False) -> Model:
     try:
         # Decoded first: json.loads would also take UTF-16 and UTF-32 bytes; the contract is UTF-8.
         document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError: json.JSONDecodeError, and an integer of more than 4300 digits
+        # (sys.get_int_max_str_digits); RecursionError: arrays or objects nested too deeply.
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     try:
         return model.model_validate(document)

@@ -7,6 +7,7 @@ same HTTP contract as ``legacy_flask`` (``docs/bookstore-api.md``), plus the Ope
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from legacy_flask.db import make_engine
 from legacy_flask.routing import IdConverter
 from legacy_flask.settings import MAX_COVER_BYTES
 from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
+from legacy_flask.settings import REGISTER_LIMIT_MESSAGE
 from legacy_flask.settings import Settings
 from legacy_flask.settings import load_settings
 from migrate import WorkerPool
@@ -38,12 +40,17 @@ from quart_app import reviews
 from quart_app.db import TortoiseContextMiddleware
 from quart_app.db import connection_name
 from quart_app.db import tortoise_config
+from quart_app.extensions import HASHES_AT_ONCE
+from quart_app.extensions import HASHING
 from quart_app.extensions import LOGIN_LIMITER
 from quart_app.extensions import POOL
+from quart_app.extensions import REGISTER_LIMITER
 from quart_app.extensions import STORE
 from quart_app.extensions import TORTOISE
 from quart_app.extensions import LoginLimiter
+from quart_app.extensions import RequestLimiter
 from quart_app.openapi import BookstoreOpenAPIProvider
+from quart_app.openapi import docs_content_security_policy
 from quart_app.store import TortoiseStore
 from quart_app.threaded import ThreadedStore
 from quart_app.validation import BookstoreRequest
@@ -86,6 +93,7 @@ def _init_events(app: Quart, settings: Settings) -> None:
         app,
         app.config.get("EVENTS_QUEUE_SIZE", events.DEFAULT_QUEUE_SIZE),
         events.DEFAULT_SEND_TIMEOUT_S,
+        app.config.get("EVENTS_MAX_SUBSCRIBERS", events.DEFAULT_MAX_SUBSCRIBERS),
     )
     if not settings.database_url.startswith(("postgresql://", "postgres://")):
         return
@@ -115,6 +123,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         QUART_AUTH_COOKIE_SAMESITE="Lax",
         QUART_AUTH_COOKIE_HTTP_ONLY=True,
         QUART_AUTH_COOKIE_NAME="bookstore_session",
+        # quart-auth refuses a token signed longer ago than this (its default is a year).
+        QUART_AUTH_DURATION=settings.session_lifetime,
         # Quart's default is 16 MiB; the largest body the contract takes is a cover upload.
         MAX_CONTENT_LENGTH=MAX_COVER_BYTES + MULTIPART_OVERHEAD_BYTES,
         QUART_SCHEMA_CONVERSION_PREFERENCE="pydantic",
@@ -124,11 +134,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["id"] = IdConverter
     app.url_map.strict_slashes = False
+    # werkzeug would redirect //books//1 to an absolute URL built from the Host header
+    # (an open redirect): a path with doubled slashes is just not found.
+    app.url_map.merge_slashes = False
 
     pool = WorkerPool(settings.worker_threads, name="bookstore-worker")
     pool.init_app(app)
     app.extensions[POOL] = pool
     app.extensions[LOGIN_LIMITER] = LoginLimiter(settings.login_limit, settings.login_window)
+    app.extensions[HASHING] = asyncio.Semaphore(HASHES_AT_ONCE)
+    app.extensions[REGISTER_LIMITER] = RequestLimiter(
+        settings.register_limit, settings.register_window, REGISTER_LIMIT_MESSAGE
+    )
     QuartAuth(app)
     QuartSchema(
         app,
@@ -143,6 +160,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     _init_events(app, settings)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
     errors.register_error_handlers(app)
+    app.after_request(docs_content_security_policy)
+    app.asgi_app = errors.RejectAmbiguousFraming(app.asgi_app)  # type: ignore[method-assign]
     for blueprint in (
         health.bp,
         auth.bp,

@@ -1,4 +1,11 @@
-"""``/auth``: register, log in and out with a signed session cookie (quart-auth), who am I."""
+"""``/auth``: register, log in and out with a signed session cookie (quart-auth), change
+password, who am I.
+
+The cookie's auth id is ``"<user id>:<session version>"``, signed; a request is logged in while
+the cookie is younger than ``session_lifetime`` (``QUART_AUTH_DURATION``) and its version is the
+user's current one. Logout and a password change add 1 to the version, which ends every
+session issued before.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +33,14 @@ from werkzeug.security import generate_password_hash
 
 from legacy_flask.schemas import Credentials
 from legacy_flask.schemas import LoginIn
+from legacy_flask.schemas import PasswordChange
 from legacy_flask.schemas import UserOut
 from migrate import run_sync
+from quart_app.extensions import REGISTER_LIMITER
 from quart_app.extensions import data_layer
+from quart_app.extensions import hashing_slot
 from quart_app.extensions import login_limiter
+from quart_app.extensions import rate_limited
 from quart_app.extensions import worker_pool
 from quart_app.openapi import headers
 from quart_app.openapi import problems
@@ -43,14 +54,35 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Checked when the username is unknown, so that both failures take as long (no user probing).
-_DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
+
+@functools.cache
+def dummy_hash(method: str) -> str:
+    """Return a hash made with ``method``, checked when the username is unknown.
+
+    The same method as real users' hashes (scrypt by default) makes both failures cost the
+    same, so the time of a failed login does not tell whether the username exists. Made once
+    per method and process.
+    """
+    return generate_password_hash("not a password", method=method)
 
 
 async def hash_password(password: str) -> str:
     """Return a salted hash of ``password``, computed in the worker pool (it is CPU-bound)."""
     method: str = current_app.config["BOOKSTORE"].password_hash_method
-    return await run_sync(generate_password_hash, pool=worker_pool())(password, method=method)
+    async with hashing_slot():
+        return await run_sync(generate_password_hash, pool=worker_pool())(password, method=method)
+
+
+async def password_matches(password_hash: str, password: str) -> bool:
+    """Tell whether ``password`` matches ``password_hash``, checked in the worker pool."""
+    async with hashing_slot():
+        return await run_sync(check_password_hash, pool=worker_pool())(password_hash, password)
+
+
+async def dummy_hash_of(method: str) -> str:
+    """Return :func:`dummy_hash` of ``method``; the first call computes it in the worker pool."""
+    async with hashing_slot():
+        return await run_sync(dummy_hash, pool=worker_pool())(method)
 
 
 def user_json(user: UserRow) -> dict[str, Any]:
@@ -60,12 +92,29 @@ def user_json(user: UserRow) -> dict[str, Any]:
 
 async def load_user() -> UserRow | None:
     """Return the logged-in user of this request, or ``None``."""
+    g.session_read = True
     if "user" not in g:
-        auth_id = current_user.auth_id
-        user_id = int(auth_id) if auth_id is not None and auth_id.isdigit() else None
-        g.user = await data_layer().get_user(user_id) if user_id is not None else None
-    user: UserRow | None = g.user
-    return user
+        user_id, _, version = (current_user.auth_id or "").partition(":")
+        user = None
+        if user_id.isdigit() and version.isdigit():
+            user = await data_layer().get_user(int(user_id))
+        g.user = user if user is not None and user.session_version == int(version) else None
+    current: UserRow | None = g.user
+    return current
+
+
+def _start_session(user_id: int, version: int) -> None:
+    g.session_read = True
+    login_user(AuthUser(f"{user_id}:{version}"))
+
+
+@bp.after_app_request
+async def vary_on_cookie(response: Response) -> Response:
+    # As Flask does for a request that read its session: the answer depends on the cookie,
+    # so a cache must not give it to a request with another one.
+    if g.get("session_read"):
+        response.vary.add("Cookie")
+    return response
 
 
 def login_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -96,7 +145,9 @@ def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
 
 
 @bp.post("/register")
-@problems(400, 409, 413, 415)
+@headers(429, "Retry-After")
+@problems(400, 409, 413, 415, 429)
+@rate_limited(REGISTER_LIMITER)
 @json_body()
 @validate_request(Credentials)
 @validate_response(UserOut, 201)
@@ -114,21 +165,47 @@ async def register(data: Credentials) -> tuple[dict[str, Any], int]:
 @validate_request(LoginIn)
 async def login(data: LoginIn) -> Response:
     limiter = login_limiter()
-    await limiter.check()
+    await limiter.attempt()
     user = await data_layer().find_user(data.username)
-    stored_hash = user.password_hash if user is not None else _DUMMY_HASH
-    matches = await run_sync(check_password_hash, pool=worker_pool())(stored_hash, data.password)
+    method: str = current_app.config["BOOKSTORE"].password_hash_method
+    stored_hash = user.password_hash if user is not None else await dummy_hash_of(method)
+    matches = await password_matches(stored_hash, data.password)
     if not matches or user is None:
-        await limiter.failed()
         raise Unauthorized("unknown username or wrong password")
-    login_user(AuthUser(str(user.id)))
+    await limiter.succeeded()
+    _start_session(user.id, user.session_version)
     return no_content()
 
 
 @bp.post("/logout")
 @responds(204)
 async def logout() -> Response:
+    user = await load_user()
+    if user is not None:
+        await data_layer().end_sessions(user.id)
     logout_user()
+    return no_content()
+
+
+@bp.post("/password")
+@headers(429, "Retry-After")
+@responds(204)
+@problems(400, 401, 403, 413, 415, 429)
+@json_body()
+@validate_request(PasswordChange)
+@login_required
+async def change_password(data: PasswordChange) -> Response:
+    user = await load_user()
+    assert user is not None  # login_required
+    # A guess at the current password is a login attempt: the same limit counts it.
+    limiter = login_limiter()
+    await limiter.attempt()
+    if not await password_matches(user.password_hash, data.current_password):
+        raise Forbidden("the current password is wrong")
+    await limiter.succeeded()
+    password_hash = await hash_password(data.new_password)
+    version = await data_layer().end_sessions(user.id, password_hash)
+    _start_session(user.id, version)
     return no_content()
 
 

@@ -25,6 +25,7 @@ from quart_app.auth import admin_required
 from quart_app.auth import login_required
 from quart_app.extensions import data_layer
 from quart_app.openapi import headers
+from quart_app.openapi import links
 from quart_app.openapi import problems
 from quart_app.openapi import request_body
 from quart_app.openapi import responds
@@ -70,6 +71,20 @@ async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Header
 @bp.post("")
 @headers(201, "ETag", "Location")
 @problems(400, 401, 409, 413, 415)
+# A new book has no cover yet: GET /books/{book_id}/cover follows PUT of one (covers.py).
+@links(
+    201,
+    "book_id",
+    "$response.body#/id",
+    "get_get_book",
+    "put_replace_book",
+    "patch_patch_book",
+    "delete_delete_book",
+    "get_list_reviews",
+    "post_create_review",
+    "put_put_cover",
+    "get_availability",
+)
 @login_required
 @json_body()
 @validate_request(BookIn)

@@ -19,6 +19,7 @@ from quart_app.auth import login_required
 from quart_app.extensions import data_layer
 from quart_app.extensions import worker_pool
 from quart_app.openapi import headers
+from quart_app.openapi import links
 from quart_app.openapi import problems
 from quart_app.openapi import request_body
 from quart_app.openapi import responds
@@ -30,6 +31,7 @@ bp = Blueprint("covers", __name__, url_prefix="/books/<id:book_id>/cover")
 
 @bp.put("")
 @responds(204)
+@links(204, "book_id", "$request.path.book_id", "get_get_cover")
 @problems(400, 401, 404, 413, 415)
 @request_body(
     "multipart/form-data",
@@ -59,16 +61,31 @@ async def put_cover(book_id: int) -> Response:
 
 @bp.get("")
 @headers(200, "ETag")
+@headers(206, "ETag")
 @headers(304, "ETag")
 @responds(200, "image/png", "image/jpeg")
+@responds(206, "image/png", "image/jpeg")
 @responds(304)
-@problems(404)
+@problems(404, 416)
 async def get_cover(book_id: int) -> Response:
     cover = await data_layer().get_cover(book_id)
     if request.if_none_match.contains_weak(cover.sha256):
         return not_modified(cover.sha256)
     # Quart's send_file takes a path or a BytesIO (not any file object) and sets no ETag
     # for one; the cover's ETag is its SHA-256. cache_timeout=0: revalidate every time.
-    response = await send_file(io.BytesIO(cover.data), mimetype=cover.media_type, cache_timeout=0)
+    # conditional=True answers a Range request with 206, as Flask's send_file does.
+    response = await send_file(
+        io.BytesIO(cover.data), mimetype=cover.media_type, cache_timeout=0, conditional=True
+    )
     response.set_etag(cover.sha256)
+    return cover_headers(response)
+
+
+def cover_headers(response: Response) -> Response:
+    """Give a cover the headers both apps send: revalidate every time, never sniff the type,
+    ranges accepted."""
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers.pop("Expires", None)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Accept-Ranges"] = "bytes"
     return response

@@ -10,6 +10,7 @@ limit's 429, database outages (503) and unexpected exceptions (500) all leave as
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import ValidationError
 from quart import Quart
@@ -30,6 +31,52 @@ from legacy_flask.problems import DatabaseUnavailable
 from legacy_flask.problems import ValidationFailed
 from legacy_flask.problems import problem
 from legacy_flask.schemas import field_errors
+
+#: The body of the 400 :class:`RejectAmbiguousFraming` sends (a problem document).
+_AMBIGUOUS_FRAMING = json.dumps(
+    problem(
+        BadRequest(
+            "a request may not have both Transfer-Encoding and Content-Length (RFC 9112 §6.3)"
+        )
+    )
+).encode()
+
+
+class RejectAmbiguousFraming:
+    """ASGI middleware: answer 400 and close the connection to a request with both
+    ``Transfer-Encoding`` and ``Content-Length``.
+
+    RFC 9112 §6.3: such a message may be an attempt at request smuggling, and a server that
+    answers it must close the connection afterwards. Hypercorn (h11) frames the body by
+    ``Transfer-Encoding`` and keeps the connection open, so a second request hidden in the
+    body would be served; the app cannot change Hypercorn, so it refuses the request before
+    reading its body and answers with ``Connection: close``, which makes h11 close.
+
+    :param app: the ASGI application to wrap.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            names = {name.lower() for name, _ in scope["headers"]}
+            if b"transfer-encoding" in names and b"content-length" in names:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [
+                            (b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(_AMBIGUOUS_FRAMING)).encode()),
+                            (b"connection", b"close"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": _AMBIGUOUS_FRAMING})
+                return
+        await self.app(scope, receive, send)
+
 
 #: Headers of an HTTP exception that the problem response keeps (``Allow`` on 405 …).
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")

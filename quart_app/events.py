@@ -10,6 +10,11 @@ with code 1013 (*Try Again Later*, RFC 6455 §7.4.2, IANA WebSocket close codes)
 connection takes writes again; the others keep receiving. A single send that cannot complete
 within ``EVENTS_SEND_TIMEOUT`` seconds ends the connection too.
 
+The feed only sends. A message from a client is not read into memory and kept: the first one
+closes the connection with code 1003 (*Unsupported Data*, RFC 6455 §7.4.1), so a client cannot
+fill the server's inbound queue. At most ``EVENTS_MAX_SUBSCRIBERS`` clients are connected at
+once per process; one more is accepted and closed at once with code 1013.
+
 The feed is per process. With several Hypercorn workers on PostgreSQL, :class:`PostgresRelay`
 carries every event through ``LISTEN``/``NOTIFY`` so that each worker delivers every change,
 whichever worker made it; on SQLite each worker's clients see that worker's changes only.
@@ -34,8 +39,13 @@ log = logging.getLogger(__name__)
 bp = Blueprint("events", __name__)
 
 EVENTS = "bookstore.events"
-#: Close code for a client that fell behind: "Try Again Later".
+#: Close code for a client that fell behind, or that finds the feed full: "Try Again Later".
 CLOSE_TOO_SLOW = 1013
+CLOSE_FULL = 1013
+#: Close code for a client that sends a message: "Unsupported Data" (the feed only sends).
+CLOSE_UNSUPPORTED_DATA = 1003
+#: Clients connected at once per process.
+DEFAULT_MAX_SUBSCRIBERS = 1000
 #: Messages a client may fall behind before it is dropped.
 DEFAULT_QUEUE_SIZE = 256
 #: Seconds one send may take before the client is taken to be gone.
@@ -54,15 +64,24 @@ class EventBroker:
     """Fan each published message out to every subscriber of this process, without waiting.
 
     :param queue_size: messages a subscriber may hold before it is dropped.
+    :param max_subscribers: subscribers at once; :meth:`subscribe` refuses one more.
     """
 
-    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+    def __init__(
+        self, queue_size: int = DEFAULT_QUEUE_SIZE, max_subscribers: int = DEFAULT_MAX_SUBSCRIBERS
+    ) -> None:
         self.queue_size = queue_size
+        self.max_subscribers = max_subscribers
         self.subscribers: set[Subscriber] = set()
         self.relay: PostgresRelay | None = None
 
-    def subscribe(self) -> Subscriber:
-        """Add a subscriber; it receives every message published from now on."""
+    def subscribe(self) -> Subscriber | None:
+        """Add a subscriber; it receives every message published from now on.
+
+        :returns: the subscriber, or ``None`` when :attr:`max_subscribers` are connected.
+        """
+        if len(self.subscribers) >= self.max_subscribers:
+            return None
         subscriber = Subscriber(asyncio.Queue(self.queue_size))
         self.subscribers.add(subscriber)
         return subscriber
@@ -112,14 +131,27 @@ async def events() -> None:
     # Subscribed before the handshake completes: a client that sees the connection open
     # receives every change committed from then on.
     subscriber = broker.subscribe()
+    if subscriber is None:
+        await websocket.accept()
+        await websocket.close(CLOSE_FULL, "the event feed has all the clients it takes")
+        return
+    incoming: asyncio.Future[str | bytes] | None = None
     try:
         await websocket.accept()
+        # Quart queues what a client sends until the handler receives it, without a bound: the
+        # handler waits for it alongside the feed, and a client that sends anything is closed.
+        incoming = asyncio.ensure_future(websocket.receive())
         while True:
             getter = asyncio.ensure_future(subscriber.queue.get())
             dropped = asyncio.ensure_future(subscriber.dropped.wait())
-            done, _ = await asyncio.wait({getter, dropped}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {getter, dropped, incoming}, return_when=asyncio.FIRST_COMPLETED
+            )
             getter.cancel()
             dropped.cancel()
+            if incoming in done:
+                await websocket.close(CLOSE_UNSUPPORTED_DATA, "this feed takes no messages")
+                return
             if getter in done and not getter.cancelled():
                 async with asyncio.timeout(timeout_s):
                     await websocket.send(getter.result())
@@ -129,12 +161,19 @@ async def events() -> None:
     except TimeoutError:
         log.info("closing an events client that took over %s s to accept one message", timeout_s)
     finally:
+        if incoming is not None:
+            incoming.cancel()
         broker.unsubscribe(subscriber)
 
 
-def init_events(app: Quart, queue_size: int, send_timeout_s: float) -> EventBroker:
+def init_events(
+    app: Quart,
+    queue_size: int,
+    send_timeout_s: float,
+    max_subscribers: int = DEFAULT_MAX_SUBSCRIBERS,
+) -> EventBroker:
     """Give ``app`` its broker and the ``/ws/events`` route."""
-    broker = EventBroker(queue_size)
+    broker = EventBroker(queue_size, max_subscribers)
     app.extensions[EVENTS] = broker
     app.config.setdefault("EVENTS_SEND_TIMEOUT", send_timeout_s)
     return broker

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from quart import Blueprint
 from quart import Response
 
+from legacy_flask.export import csv_cell
 from legacy_flask.schemas import rfc3339
 from legacy_flask.store import EXPORT_COLUMNS
 from quart_app.extensions import data_layer
@@ -28,7 +29,8 @@ async def csv_chunks(batches: AsyncIterator[list[tuple[object, ...]]]) -> AsyncI
         buffer.truncate()
         for row in batch:
             *values, created_at, updated_at = row
-            writer.writerow([*values, rfc3339(created_at), rfc3339(updated_at)])  # type: ignore[arg-type]
+            cells = [csv_cell(value) for value in values]
+            writer.writerow([*cells, rfc3339(created_at), rfc3339(updated_at)])  # type: ignore[arg-type]
         yield buffer.getvalue()
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
 import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import ParamSpec
+from typing import TypeVar
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage
+from limits.aio.storage import Storage
+from limits.aio.strategies import FixedWindowRateLimiter
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 from quart import current_app
 from quart import request
 from werkzeug.exceptions import TooManyRequests
@@ -19,6 +27,10 @@ STORE = "bookstore.store"
 TORTOISE = "bookstore.tortoise"
 POOL = "bookstore.pool"
 LOGIN_LIMITER = "bookstore.login_limiter"
+REGISTER_LIMITER = "bookstore.register_limiter"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def data_layer() -> DataLayer:
@@ -27,45 +39,120 @@ def data_layer() -> DataLayer:
     return store
 
 
+#: Password hashes computed at once per process. One scrypt hash (werkzeug's default,
+#: N=2**15, r=8) takes 32 MiB while it runs: 4 at once hold 128 MiB, where the worker pool's
+#: 16 threads would hold 512 MiB. Waitress' 4 threads bound ``legacy_flask`` the same way.
+HASHES_AT_ONCE = 4
+HASHING = "bookstore.hashing"
+
+
+def hashing_slot() -> asyncio.Semaphore:
+    """Return the current app's semaphore for password hashing (:data:`HASHES_AT_ONCE`)."""
+    slots: asyncio.Semaphore = current_app.extensions[HASHING]
+    return slots
+
+
 def worker_pool() -> WorkerPool:
     """Return the current app's pool for blocking calls (hashing, the threaded data layer)."""
     pool: WorkerPool = current_app.extensions[POOL]
     return pool
 
 
-class LoginLimiter:
-    """Count failed logins per client address in a moving window (the ``limits`` library).
+def _async_storage(storage_uri: str) -> Storage:
+    storage = storage_from_string(storage_uri)
+    assert isinstance(storage, Storage), f"{storage_uri} is not an asynchronous storage"
+    return storage
 
-    The same algorithm and storage as Flask-Limiter uses in ``legacy_flask``, so both apps
-    answer the 11th attempt within the window with 429 and a ``Retry-After``.
-    quart-rate-limiter counts every request before the view runs and cannot count failures
-    only, which is what the contract limits.
+
+def _too_many(message: str, reset_time: float) -> TooManyRequests:
+    # RFC 9110 §10.2.3: Retry-After in seconds, until the window frees a place.
+    return TooManyRequests(message, retry_after=max(1, math.ceil(reset_time - time.time())))
+
+
+class LoginLimiter:
+    """Count failed logins per client address in fixed windows (the ``limits`` library).
+
+    Each attempt is counted, atomically in the storage, before the password is checked
+    (:meth:`attempt`), and given back when the password was right (:meth:`succeeded`): at most
+    ``limit`` wrong passwords are ever checked per window, however many arrive at once, and
+    the 11th failure within the window gets 429 with a ``Retry-After``, as in
+    ``legacy_flask`` (the same class on ``limits``' synchronous storages). quart-rate-limiter
+    counts every request before the view runs and cannot give a success back.
 
     :param limit: failed logins allowed per window.
     :param window_s: the window, in seconds.
+    :param storage_uri: a ``limits`` asynchronous storage URL (``async+memory://``,
+        ``async+redis://host:6379``).
     """
 
-    def __init__(self, limit: int, window_s: int) -> None:
+    def __init__(self, limit: int, window_s: int, storage_uri: str = "async+memory://") -> None:
         self.item = RateLimitItemPerSecond(limit, window_s)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.storage = _async_storage(storage_uri)
+        self.limiter = FixedWindowRateLimiter(self.storage)
 
-    async def check(self) -> None:
-        """Raise 429 with ``Retry-After`` when this client has no failed logins left."""
+    async def attempt(self) -> None:
+        """Count one attempt for this client; raise 429 with ``Retry-After`` past the limit."""
         key = request.remote_addr or "unknown"
-        if not await self.limiter.test(self.item, key):
+        if not await self.limiter.hit(self.item, key):
             stats = await self.limiter.get_window_stats(self.item, key)
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-            raise TooManyRequests(
-                "too many failed logins from this address; try again later",
-                retry_after=retry_after,
+            raise _too_many(
+                "too many failed logins from this address; try again later", stats.reset_time
             )
 
-    async def failed(self) -> None:
-        """Count one failed login for this client."""
-        await self.limiter.hit(self.item, request.remote_addr or "unknown")
+    async def succeeded(self) -> None:
+        """Give back the attempt counted for this client: its password was right."""
+        key = request.remote_addr or "unknown"
+        await self.storage.incr(self.item.key_for(key), self.item.get_expiry(), amount=-1)
 
 
 def login_limiter() -> LoginLimiter:
     """Return the current app's :class:`LoginLimiter`."""
     limiter: LoginLimiter = current_app.extensions[LOGIN_LIMITER]
     return limiter
+
+
+class RequestLimiter:
+    """Count every request to one endpoint per client address in a moving window.
+
+    The same algorithm and storage as Flask-Limiter's ``limit(...)`` in ``legacy_flask``:
+    each request is counted, atomically, before the view runs (its body unread), and one past
+    the limit gets 429 with ``Retry-After``.
+
+    :param limit: requests allowed per window.
+    :param window_s: the window, in seconds.
+    :param message: the 429's detail.
+    :param storage_uri: a ``limits`` asynchronous storage URL.
+    """
+
+    def __init__(
+        self, limit: int, window_s: int, message: str, storage_uri: str = "async+memory://"
+    ) -> None:
+        self.item = RateLimitItemPerSecond(limit, window_s)
+        self.message = message
+        self.limiter = MovingWindowRateLimiter(_async_storage(storage_uri))
+
+    async def hit(self) -> None:
+        """Count this request; raise 429 with ``Retry-After`` past the limit."""
+        key = request.remote_addr or "unknown"
+        if not await self.limiter.hit(self.item, key):
+            stats = await self.limiter.get_window_stats(self.item, key)
+            raise _too_many(self.message, stats.reset_time)
+
+
+def rate_limited(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Count each request with the app's :class:`RequestLimiter` ``name`` before the view runs.
+
+    Place it above the decorators that read and validate the body, so that a request is
+    counted whatever its body.
+    """
+
+    def decorate(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(view)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            limiter: RequestLimiter = current_app.extensions[name]
+            await limiter.hit()
+            return await view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -22,6 +22,7 @@ class User(Model):
     password_hash = fields.CharField(max_length=255)
     is_admin = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
+    session_version = fields.IntField(default=1)
 
     class Meta:
         table = "users"

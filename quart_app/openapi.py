@@ -10,11 +10,17 @@ request body is documented as required: a write without one gets 415.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from typing import TypeVar
 
+from quart import Response
+from quart import current_app
+from quart import request
 from quart_schema.openapi import OpenAPIProvider
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import Rule
@@ -30,6 +36,7 @@ _RESPONDS = "_bookstore_responds"
 _PROBLEMS = "_bookstore_problems"
 _BODIES = "_bookstore_bodies"
 _HEADERS = "_bookstore_headers"
+_LINKS = "_bookstore_links"
 _REF = "#/components/schemas/{model}"
 
 
@@ -105,6 +112,24 @@ def request_body(media_type: str, schema: dict[str, Any] | None = None) -> Calla
     return decorator
 
 
+def links(status: int, parameter: str, expression: str, *operations: str) -> Callable[[F], F]:
+    """Document OpenAPI links from a response to the operations its answer leads to.
+
+    Each link passes one path parameter: ``links(201, "book_id", "$response.body#/id",
+    "get_get_book")`` says that a 201 names the book that ``GET /books/{book_id}`` reads.
+    Stateful testers (schemathesis) follow these links instead of guessing them.
+
+    :param operations: the operations' ``operationId`` (quart-schema's: method and view name).
+    """
+
+    def decorator(view: F) -> F:
+        declared = [(status, parameter, expression, op) for op in operations]
+        setattr(view, _LINKS, [*getattr(view, _LINKS, ()), *declared])
+        return view
+
+    return decorator
+
+
 def _problem_components() -> dict[str, Any]:
     schema = Problem.model_json_schema(ref_template=_REF)
     components: dict[str, Any] = schema.pop("$defs", {})
@@ -142,7 +167,19 @@ class BookstoreOpenAPIProvider(OpenAPIProvider):
                     # OpenAPI's default is an optional body; every write here needs one (415).
                     operation["requestBody"] = {**operation["requestBody"], "required": True}
                 self._add_headers(operation["responses"], getattr(view, _HEADERS, ()))
+                self._add_links(operation["responses"], getattr(view, _LINKS, ()))
         return paths, components
+
+    @staticmethod
+    def _add_links(responses: dict[Any, Any], declared: Any) -> None:
+        for status, parameter, expression, operation_id in declared:
+            key = status if status in responses else str(status)
+            response = dict(responses[key])
+            response["links"] = {
+                **response.get("links", {}),
+                operation_id: {"operationId": operation_id, "parameters": {parameter: expression}},
+            }
+            responses[key] = response
 
     @staticmethod
     def _add_headers(responses: dict[Any, Any], declared: Any) -> None:
@@ -173,3 +210,32 @@ class BookstoreOpenAPIProvider(OpenAPIProvider):
         if isinstance(converter, IdConverter):
             parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         return parameter
+
+
+def _inline_scripts(html: str) -> list[str]:
+    return re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+
+
+async def docs_content_security_policy(response: Response) -> Response:
+    """Give the Swagger UI page (``/docs``) a Content-Security-Policy.
+
+    quart-schema's page loads Swagger UI from a CDN (``QUART_SCHEMA_SWAGGER_JS_URL`` and
+    ``…_CSS_URL``, pinned to one version) and starts it with an inline script. The policy
+    allows exactly those two files, that one inline script (by its SHA-256), and requests to
+    this origin (the OpenAPI document); nothing else may load or run on the page.
+    """
+    if request.endpoint != "swagger_ui" or response.status_code != 200:
+        return response
+    html = await response.get_data(as_text=True)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _inline_scripts(html)
+    )
+    js_url = current_app.config["QUART_SCHEMA_SWAGGER_JS_URL"]
+    css_url = current_app.config["QUART_SCHEMA_SWAGGER_CSS_URL"]
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src {js_url} {hashes}; style-src {css_url} 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.expressions import Q
 from tortoise.expressions import RawSQL
 from tortoise.queryset import QuerySet
@@ -35,6 +36,7 @@ from legacy_flask.schemas import utcnow
 from legacy_flask.store import EXPORT_BATCH_ROWS
 from legacy_flask.store import EXPORT_COLUMNS
 from legacy_flask.store import check_version
+from legacy_flask.store import is_foreign_key_violation
 from quart_app.models import USERNAME_MAX_LENGTH
 from quart_app.models import Book
 from quart_app.models import Cover
@@ -53,6 +55,7 @@ class UserRow(Protocol):
     username: str
     password_hash: str
     is_admin: bool
+    session_version: int
 
 
 class DataLayer(Protocol):
@@ -83,6 +86,7 @@ class DataLayer(Protocol):
     async def find_user(self, username: str) -> UserRow | None: ...
     async def get_user(self, user_id: int) -> UserRow | None: ...
     async def make_admin(self, user: UserRow) -> None: ...
+    async def end_sessions(self, user_id: int, password_hash: str | None = None) -> int: ...
     def export_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]: ...
     async def close(self) -> None: ...
 
@@ -202,7 +206,9 @@ class TortoiseStore:
                 text=data.text,
                 created_at=utcnow(),
             )
-        except IntegrityError:
+        except IntegrityError as exc:
+            if is_foreign_key_violation(exc):
+                raise NotFound(f"book {book_id} does not exist") from None
             raise AlreadyExists(message) from None
 
     async def set_cover(self, book_id: int, media_type: str, data: bytes) -> None:
@@ -213,9 +219,16 @@ class TortoiseStore:
             "sha256": hashlib.sha256(data).hexdigest(),
             "updated_at": utcnow(),
         }
-        async with in_transaction():
-            if not await Cover.filter(book_id=book_id).update(**fields):
-                await Cover.create(book_id=book_id, **fields)
+        # One INSERT … ON CONFLICT (book_id) DO UPDATE, as the legacy layer: concurrent first
+        # uploads all succeed; a book deleted meanwhile fails the foreign key (404).
+        try:
+            await Cover.bulk_create(
+                [Cover(book_id=book_id, **fields)],
+                on_conflict=["book_id"],
+                update_fields=list(fields),
+            )
+        except IntegrityError:
+            raise NotFound(f"book {book_id} does not exist") from None
 
     async def get_cover(self, book_id: int) -> Cover:
         await self.get_book(book_id)
@@ -240,8 +253,9 @@ class TortoiseStore:
     async def find_user(self, username: str) -> User | None:
         # Tortoise checks a filter value against the column's max_length and raises (a 500)
         # where SQLAlchemy just finds nothing; a longer name cannot be stored, so it is no user.
-        lowered = username.lower()  # may grow: "İ".lower() has two characters
-        if len(lowered) > USERNAME_MAX_LENGTH:
+        # Usernames are ASCII: "\u212aate".lower() is "kate" (KELVIN SIGN), and is no user.
+        lowered = username.lower()
+        if not username.isascii() or len(lowered) > USERNAME_MAX_LENGTH:
             return None
         return await User.get_or_none(username=lowered)
 
@@ -250,6 +264,16 @@ class TortoiseStore:
 
     async def make_admin(self, user: UserRow) -> None:
         await User.filter(id=user.id).update(is_admin=True)
+
+    async def end_sessions(self, user_id: int, password_hash: str | None = None) -> int:
+        """As :func:`legacy_flask.store.end_sessions`: one ``UPDATE``, then the new version."""
+        values: dict[str, Any] = {"session_version": F("session_version") + 1}
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        async with in_transaction():
+            await User.filter(id=user_id).update(**values)
+            user = await User.get_or_none(id=user_id)
+        return user.session_version if user is not None else 0
 
     async def export_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]:
         """Yield all books as rows of :data:`EXPORT_COLUMNS`, ordered by id, in batches.

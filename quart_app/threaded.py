@@ -108,6 +108,9 @@ class ThreadedStore:
     async def make_admin(self, user: UserRow) -> None:
         await self.uow.run(_make_admin, user.id)
 
+    async def end_sessions(self, user_id: int, password_hash: str | None = None) -> int:
+        return await self.uow.run(store.end_sessions, user_id, password_hash)
+
     async def export_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]:
         """Each batch is read by the legacy generator in a worker thread, one short session each."""
         batches = iterate_in_pool(store.export_batches(self.sessions), pool=self.pool)

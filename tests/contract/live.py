@@ -67,6 +67,7 @@ SETTING_VARIABLES: Final = {
     "admin_username": "BOOKSTORE_ADMIN_USERNAME",
     "admin_password": "BOOKSTORE_ADMIN_PASSWORD",
     "password_hash_method": "BOOKSTORE_PASSWORD_HASH_METHOD",
+    "session_lifetime": "BOOKSTORE_SESSION_LIFETIME",
     "data_layer": "BOOKSTORE_DATA_LAYER",
     "worker_threads": "BOOKSTORE_WORKER_THREADS",
 }

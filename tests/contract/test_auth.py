@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -110,6 +111,40 @@ def test_successful_logins_do_not_count_towards_the_limit(api: httpx.Client) -> 
             api.post("/auth/login", json={"username": "alice", "password": "password1"}).status_code
             == 204
         )
+
+
+def test_concurrent_failed_logins_are_counted_before_the_password_is_checked(
+    bookstore: Any,
+) -> None:
+    # Every attempt is counted before its password is checked, so of 30 wrong passwords sent
+    # at once only 10 are checked (401); the others get 429 without a check.
+    client: httpx.Client = bookstore.client()
+    client.post("/auth/register", json={"username": "alice", "password": "password1"})
+    wrong = {"username": "alice", "password": "wrong-one"}
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = sorted(
+            pool.map(lambda _: client.post("/auth/login", json=wrong).status_code, range(30))
+        )
+    assert statuses == [401] * 10 + [429] * 20
+    # A right password is no exception while the window lasts.
+    assert_problem(client.post("/auth/login", json={**wrong, "password": "password1"}), 429)
+
+
+def test_registrations_from_one_address_are_limited(bookstore: Any) -> None:
+    # Each registration costs a password hash: 10 per client address per 60 s, counted before
+    # the body is read, so 15 sent at once create at most 10 accounts.
+    client: httpx.Client = bookstore.client()
+
+    def register(n: int) -> int:
+        body = {"username": f"user_{n}", "password": "password1"}
+        return client.post("/auth/register", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        statuses = sorted(pool.map(register, range(15)))
+    assert statuses == [201] * 10 + [429] * 5
+    response = client.post("/auth/register", json={"username": "late", "password": "x"})
+    assert_problem(response, 429)  # counted before the body is validated
+    assert int(response.headers["Retry-After"]) > 0
 
 
 def test_me_without_a_session_is_401(api: httpx.Client) -> None:

@@ -47,3 +47,14 @@ def test_export_streams_more_rows_than_one_batch(user: httpx.Client, api: httpx.
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
     assert len(rows) == count + 1
     assert [int(row[0]) for row in rows[1:]] == sorted(int(row[0]) for row in rows[1:])
+
+
+def test_export_writes_formulas_as_text(user: httpx.Client, api: httpx.Client) -> None:
+    # OWASP CSV injection: a cell a spreadsheet would run as a formula gets a leading "'".
+    titles = ["=1+2", "+SUM(A1:A2)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x")']
+    for title in titles:
+        create_book(user, title=title, author="=cmd|' /C calc'!A0", isbn=None)
+    create_book(user, title="A - B = C", author="Plain Author", isbn=None)
+    rows = list(csv.DictReader(io.StringIO(api.get("/books/export.csv").text)))
+    assert [row["title"] for row in rows] == ["'" + title for title in titles] + ["A - B = C"]
+    assert {row["author"] for row in rows} == {"'=cmd|' /C calc'!A0", "Plain Author"}

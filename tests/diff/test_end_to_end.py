@@ -52,9 +52,10 @@ def test_the_default_flows_find_no_difference_and_no_server_error(apps: LiveApps
     statuses = Counter(c.old.status for c in comparisons)
     assert not [status for status in statuses if status >= 500], statuses
     assert set(statuses) >= EXPECTED_STATUSES, statuses
-    # One request per documented operation, anonymous and as the admin (less login, logout).
+    # One request per documented operation, anonymous and as the admin (less login, logout
+    # and password change).
     documented = [c for c in comparisons if c.flow.startswith("every documented operation")]
-    assert len(documented) == 17 + 1 + 15
+    assert len(documented) == 18 + 1 + 15
 
 
 def test_the_command_line_agrees_on_a_second_run(

@@ -9,6 +9,7 @@ included (:mod:`compare.procs`). PostgreSQL is used when ``BOOKSTORE_TEST_POSTGR
 from __future__ import annotations
 
 import os
+import resource
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -53,6 +54,10 @@ collect_ignore = (
     if os.environ.get(POSTGRES_ENV)
     else ["test_postgres_outage.py", "test_event_feed_postgres.py"]
 )
+
+#: File descriptors a flood of connections needs in this process (and in the servers it
+#: starts, which inherit the limit): 2,000 connections, each end open here and in a server.
+FILES_NEEDED = 5_000
 
 #: Starts a server: ``serve(app_name, database_url, **settings)``.
 Serve = Callable[..., RunningServer]
@@ -179,3 +184,18 @@ def client_for(server: RunningServer, **kwargs: Any) -> httpx.Client:
 def async_client_for(server: RunningServer, **kwargs: Any) -> httpx.AsyncClient:
     """Return an async client of ``server`` that ignores proxy settings."""
     return httpx.AsyncClient(base_url=server.base_url, trust_env=False, **kwargs)
+
+
+@pytest.fixture
+def many_files() -> Iterator[None]:
+    """Raise this process' open-file limit for thousands of connections; servers it starts
+    inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = FILES_NEEDED if hard == resource.RLIM_INFINITY else min(FILES_NEEDED, hard)
+    if wanted < FILES_NEEDED:
+        pytest.fail(f"the open-file limit is {hard}; the burst needs {FILES_NEEDED}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -21,8 +21,10 @@ from sqlalchemy import select
 
 from legacy_flask.db import sqlalchemy_url
 from legacy_flask.models import Book
+from tests.contract.conftest import ADMIN
 from tests.contract.conftest import USER
 from tests.contract.helpers import DUNE_ISBN13
+from tests.contract.helpers import PNG
 from tests.contract.helpers import assert_problem
 from tests.contract.helpers import book_fields
 from tests.contract.helpers import create_book
@@ -146,3 +148,74 @@ def test_one_of_many_creates_with_the_same_isbn_wins(
     assert listed["total"] == 1
     assert listed["items"] == [created]
     assert created["isbn"] == DUNE_ISBN13
+
+
+#: Concurrent first uploads of one book's cover.
+COVER_UPLOADS = 10
+#: Books each deleted while a cover upload and a review for it are in flight.
+RACED_BOOKS = 8
+
+
+def admin_cookies(server: RunningServer) -> httpx.Cookies:
+    with client_for(server) as admin:
+        response = admin.post("/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+        assert response.status_code == 204, response.text
+        return admin.cookies
+
+
+def test_concurrent_first_cover_uploads_all_succeed(
+    server: RunningServer, user: httpx.Client
+) -> None:
+    # Was "UNIQUE constraint failed" (a 500) for some: each upload read "no cover yet", then
+    # inserted. Now one INSERT … ON CONFLICT DO UPDATE each: the last one wins.
+    book = create_book(user, isbn=None)
+    uploads = [
+        {
+            "method": "PUT",
+            "url": f"/books/{book['id']}/cover",
+            "files": {"file": ("c.png", PNG + bytes([n]), "image/png")},
+        }
+        for n in range(COVER_UPLOADS)
+    ]
+    responses = asyncio.run(send_at_once(server, user.cookies, uploads))
+    assert [response.status_code for response in responses] == [204] * COVER_UPLOADS
+    stored = user.get(f"/books/{book['id']}/cover")
+    assert stored.status_code == 200
+    assert stored.content[: len(PNG)] == PNG
+
+
+def test_writes_racing_a_delete_are_answered_or_not_found(
+    server: RunningServer, user: httpx.Client
+) -> None:
+    # Were 500 (StaleDataError) or 503 for a cover, and 409 for a review, when the book went
+    # away between the view's check and its write.
+    books = [create_book(user, isbn=None, title=f"Raced {n}") for n in range(RACED_BOOKS)]
+    writes = [
+        request
+        for book in books
+        for request in (
+            {
+                "method": "PUT",
+                "url": f"/books/{book['id']}/cover",
+                "files": {"file": ("c.png", PNG, "image/png")},
+            },
+            {"method": "POST", "url": f"/books/{book['id']}/reviews", "json": {"rating": 3}},
+        )
+    ]
+    deletes = [{"method": "DELETE", "url": f"/books/{book['id']}"} for book in books]
+
+    async def race() -> tuple[list[httpx.Response], list[httpx.Response]]:
+        return await asyncio.gather(
+            send_at_once(server, user.cookies, writes),
+            send_at_once(server, admin_cookies(server), deletes),
+        )
+
+    written, deleted = asyncio.run(race())
+    assert [response.status_code for response in deleted] == [204] * RACED_BOOKS
+    for response in written:
+        if response.status_code == 404:
+            assert_problem(response, 404)
+        else:
+            assert response.status_code in (201, 204), response.text
+    for book in books:
+        assert_problem(user.get(f"/books/{book['id']}/cover"), 404)

@@ -4,21 +4,22 @@ The issue's requirement is that Hypercorn keeps answering ``/health`` within 1 s
 of them; each probe is a client with a 1 s timeout, not a measured duration. Hypercorn's
 behaviour does not depend on the data layer, so ``quart-live`` stands for both.
 
-Waitress is different by design: it serves at most ``connection_limit`` (100) connections,
-idle ones included, and stops accepting at that many (:func:`test_waitress_waits_at_its_connection_limit`).
+Waitress is different by design: it serves at most ``connection_limit`` connections, idle
+ones included, and stops accepting at that many (:func:`test_waitress_waits_at_its_connection_limit`).
+``python -m legacy_flask serve`` sets production limits (:data:`legacy_flask.server.WAITRESS_LIMITS`:
+1000 connections, idle ones closed after 15 s, bodies above the cover limit refused before
+they are read); what is left needs a buffering proxy in front (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import asyncio
-import resource
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from waitress.adjustments import Adjustments
 
+from legacy_flask.server import WAITRESS_LIMITS
 from tests.contract.conftest import USER
 from tests.contract.conftest import login
 from tests.contract.helpers import PNG
@@ -41,22 +42,14 @@ SLOW_SENDERS = 500
 SLOW_READERS = 20
 #: Seconds a probe waits for an answer that cannot come (see the Waitress test).
 PROBE_S = 1.0
-#: File descriptors the burst needs in this process (and in the server, which inherits it).
-FILES_NEEDED = 2 * BURST + 1_000
-
-
-@pytest.fixture
-def many_files() -> Iterator[None]:
-    """Raise this process' open-file limit for the burst; the servers it starts inherit it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = FILES_NEEDED if hard == resource.RLIM_INFINITY else min(FILES_NEEDED, hard)
-    if wanted < FILES_NEEDED:
-        pytest.fail(f"the open-file limit is {hard}; the burst needs {FILES_NEEDED}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+#: Idle connections and slow-header clients that held Waitress' default 100 places.
+WAITRESS_IDLE = 150
+WAITRESS_SLOW_HEADS = 100
+#: Seconds until Waitress closes an idle connection at the latest: ``channel_timeout``, then
+#: the next ``cleanup_interval`` check, and a second of slack.
+WAITRESS_IDLE_CLOSED_WITHIN_S = (
+    int(WAITRESS_LIMITS["channel_timeout"]) + int(WAITRESS_LIMITS["cleanup_interval"]) + 1
+)
 
 
 @pytest.fixture
@@ -132,8 +125,9 @@ async def test_oversized_headers_are_431(
 
     Hypercorn's limit is h11's 16 KiB for a head still incomplete after one read (a head of
     up to 64 KiB that arrives at once can pass); Waitress' is ``max_request_header_size``,
-    256 KiB. The 431 is the server's own: an empty body from Hypercorn, ``text/plain`` from
-    Waitress, not a problem document.
+    256 KiB. The 431 is the server's own: an empty body from Hypercorn (h11 answers it, and
+    nothing in the app can change that); a problem document from Waitress, whose parser
+    ``legacy_flask.server`` extends.
     """
     server = serve(app, f"sqlite:///{tmp_path}/bookstore.db")
     async with async_client_for(server, timeout=EXPECTED_WITHIN_S) as client:
@@ -141,7 +135,11 @@ async def test_oversized_headers_are_431(
         assert fine.status_code == 200
         too_big = await client.get("/health", headers={"X-Padding": "a" * 4 * limit_bytes})
         assert too_big.status_code == 431
-        assert "problem+json" not in too_big.headers.get("Content-Type", "")
+        if app == "flask-live":
+            assert too_big.headers["Content-Type"] == "application/problem+json"
+            assert too_big.json()["status"] == 431
+        else:
+            assert "problem+json" not in too_big.headers.get("Content-Type", "")
         assert too_big.headers.get("Connection") == "close"
     if app == "quart-live":
         await health_within_the_bound(server)
@@ -150,15 +148,72 @@ async def test_oversized_headers_are_431(
             assert (await client.get("/health")).status_code == 200
 
 
-async def test_waitress_waits_at_its_connection_limit(serve: Serve, tmp_path: Path) -> None:
-    """At ``connection_limit`` open connections Waitress stops accepting until one closes.
+async def test_waitress_answers_health_past_its_old_connection_limit(
+    serve: Serve, many_files: None, tmp_path: Path
+) -> None:
+    """150 idle connections and 100 slow request heads leave Waitress answering ``/health``.
 
-    The limit counts Waitress' own listening socket and wake-up pipe: it stops at 98 client
-    connections. Past it, a new connection completes in the kernel's listen backlog (1024)
-    and its request waits unread; idle ones are only closed by ``channel_timeout`` (120 s).
+    With Waitress' defaults 98 of them took every place until ``channel_timeout`` (120 s).
     """
     server = serve("flask-live", f"sqlite:///{tmp_path}/bookstore.db")
-    idle = [await open_idle(server) for _ in range(Adjustments.connection_limit)]
+    idle = [await open_idle(server) for _ in range(WAITRESS_IDLE)]
+    slow = [await open_idle(server) for _ in range(WAITRESS_SLOW_HEADS)]
+    try:
+        for _, writer in slow:
+            writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+            await writer.drain()
+        await health_within_the_bound(server)
+        # An idle connection is closed after channel_timeout, not 120 s.
+        reader, _ = idle[0]
+        async with asyncio.timeout(WAITRESS_IDLE_CLOSED_WITHIN_S):
+            assert await reader.read() == b""
+    finally:
+        for _, writer in idle + slow:
+            writer.close()
+
+
+async def test_waitress_refuses_a_body_over_its_limit_before_reading_it(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """A ``Content-Length`` above ``max_request_body_size`` is 413 from Waitress at once.
+
+    With Waitress' default (1 GiB) it read and spooled the whole body to a temporary file
+    before the app could refuse it. Its 413 is a problem document (``legacy_flask.server``).
+    """
+    server = serve("flask-live", f"sqlite:///{tmp_path}/bookstore.db")
+    reader, writer = await open_idle(server)
+    try:
+        head = (
+            "POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {300 * 1024 * 1024}\r\n\r\n"
+        )
+        writer.write(head.encode())
+        await writer.drain()
+        async with asyncio.timeout(EXPECTED_WITHIN_S):
+            status_line = await reader.readline()
+            answer = await reader.read()
+        assert status_line.startswith(b"HTTP/1.1 413 "), status_line
+        assert b"Connection: close" in answer
+        assert b"Content-Type: application/problem+json" in answer
+        assert b'"status": 413' in answer
+    finally:
+        writer.close()
+    assert WAITRESS_LIMITS["max_request_body_size"] < 6 * 1024 * 1024
+
+
+async def test_waitress_waits_at_its_connection_limit(
+    serve: Serve, many_files: None, tmp_path: Path
+) -> None:
+    """At ``connection_limit`` open connections Waitress stops accepting until one closes.
+
+    This is what still needs a proxy in front: the limit counts Waitress' own listening socket
+    and wake-up pipe, so it stops at 998 client connections. Past it, a new connection
+    completes in the kernel's listen backlog (1024) and its request waits unread; idle ones
+    are only closed by ``channel_timeout`` (15 s).
+    """
+    server = serve("flask-live", f"sqlite:///{tmp_path}/bookstore.db")
+    limit = int(WAITRESS_LIMITS["connection_limit"])
+    idle = [await open_idle(server) for _ in range(limit)]
     try:
         async with async_client_for(server, timeout=EXPECTED_WITHIN_S) as probe:
             health = asyncio.create_task(probe.get("/health"))

@@ -6,6 +6,9 @@ what the API really accepts and returns: real requests and responses are checked
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +32,7 @@ CONTRACT_OPERATIONS = {
     ("post", "/auth/register"),
     ("post", "/auth/login"),
     ("post", "/auth/logout"),
+    ("post", "/auth/password"),
     ("get", "/auth/me"),
     ("get", "/books"),
     ("post", "/books"),
@@ -50,6 +54,10 @@ BOOK_WRITE_FIELDS = {"title", "author", "year", "isbn", "price_cents"}
 REQUEST_BODIES = {
     ("post", "/auth/register"): ({"username", "password"}, {"username", "password"}),
     ("post", "/auth/login"): ({"username", "password"}, {"username", "password"}),
+    ("post", "/auth/password"): (
+        {"current_password", "new_password"},
+        {"current_password", "new_password"},
+    ),
     ("post", "/books"): (BOOK_WRITE_FIELDS, {"title", "author"}),
     ("put", "/books/{book_id}"): (BOOK_WRITE_FIELDS, {"title", "author"}),
     ("patch", "/books/{book_id}"): (BOOK_WRITE_FIELDS, set()),
@@ -84,6 +92,7 @@ RESPONSE_BODIES = {
 OTHER_SUCCESSES = {
     ("post", "/auth/login"): ("204", set()),
     ("post", "/auth/logout"): ("204", set()),
+    ("post", "/auth/password"): ("204", set()),
     ("delete", "/books/{book_id}"): ("204", set()),
     ("put", "/books/{book_id}/cover"): ("204", set()),
     ("get", "/books/{book_id}/cover"): ("200", {"image/png", "image/jpeg"}),
@@ -284,3 +293,25 @@ async def test_ids_merge_patches_and_cover_uploads_are_documented(document: dict
     upload = documented[("put", "/books/{book_id}/cover")]["requestBody"]["content"]
     assert set(upload) == {"multipart/form-data"}
     assert upload["multipart/form-data"]["schema"]["required"] == ["file"]
+
+
+async def test_the_docs_page_may_load_only_its_pinned_files_and_its_own_script(
+    client: QuartTestClient, app: Quart
+) -> None:
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    html = await response.get_data(as_text=True)
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
+    (inline,) = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert policy["script-src"].split() == [
+        app.config["QUART_SCHEMA_SWAGGER_JS_URL"],
+        f"'sha256-{digest}'",
+    ]
+    assert policy["default-src"] == "'none'"
+    assert policy["connect-src"] == "'self'"
+    assert app.config["QUART_SCHEMA_SWAGGER_JS_URL"] in html
+    assert "Content-Security-Policy" not in (await client.get("/openapi.json")).headers

@@ -17,6 +17,7 @@ from wsproto import ConnectionType
 from wsproto import WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import AcceptConnection
+from wsproto.events import BytesMessage
 from wsproto.events import CloseConnection
 from wsproto.events import Event
 from wsproto.events import Ping
@@ -114,6 +115,10 @@ class WebSocketClient:
     async def receive_json(self) -> Any:
         """Return the next text message, parsed as JSON."""
         return json.loads(await self.receive_text())
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send one binary message."""
+        await self._send(BytesMessage(data=data))
 
     async def aclose(self) -> None:
         """Start the closing handshake if it is still open, then close the socket."""

@@ -39,6 +39,23 @@ def _fmt(value: Any, digits: int = 0) -> str:
     return str(value)
 
 
+def _us(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1e6:,.0f}"
+
+
+def _times(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def _range(values: Sequence[float], *, percent: bool = False) -> str:
+    if not values:
+        return "–"
+    low, high = min(values), max(values)
+    if percent:
+        return f"{low:.0%}–{high:.0%}"
+    return f"{low:.2f}–{high:.2f}"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -57,6 +74,9 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
         [
             endpoints[r["endpoint"]]["label"],
             str(r["connections"]),
+            _us(r.get("flask_cpu_s_per_request")),
+            _us(r.get("quart_cpu_s_per_request")),
+            _times(r.get("cpu_ratio")),
             _fmt(r["flask_rps"]),
             _fmt(r["quart_rps"]),
             f"{r['ratio']:.2f}×" if r["ratio"] is not None else "–",
@@ -67,15 +87,21 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
     ]
     sections.append(
         (
-            "Quart/Flask throughput ratio",
+            "Quart/Flask: CPU per request and throughput",
             [
                 f"`{FLASK}` is {servers[FLASK]['label']}; `{QUART}` is {servers[QUART]['label']}. "
-                "Medians of the repeats; ratio = quart_app ÷ legacy_flask requests/s.",
+                "Medians of the repeats. CPU per request: the server process tree's user + "
+                "system CPU time (`/proc`) over a run ÷ the requests it answered, in µs; it "
+                "barely moves when other work shares the machine, so the verdicts and targets "
+                "use it. Throughput ratio = quart_app ÷ legacy_flask requests/s.",
                 "",
                 *_table(
                     (
                         "endpoint",
                         "connections",
+                        "Flask CPU µs/req",
+                        "Quart CPU µs/req",
+                        "CPU ratio",
                         "Flask req/s",
                         "Quart req/s",
                         "ratio",
@@ -83,6 +109,42 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
                         "Quart p99 ms",
                     ),
                     ratio_rows,
+                ),
+            ],
+        )
+    )
+    floor_rows = [
+        [
+            f"{servers.get(r['server'], {}).get('label', r['server'])}",
+            str(r["connections"]),
+            _us(r["cpu_s_per_request"]),
+            _us(r["floor_cpu_s_per_request"]),
+            _times(r["multiple"]),
+            _fmt(r["requests_per_s"]),
+            _fmt(r["floor_requests_per_s"]),
+        ]
+        for r in analysis.get("floor", [])
+    ]
+    sections.append(
+        (
+            "CPU per request against the framework's floor",
+            [
+                "GET /books/{id} on each app beside its framework's floor, measured in the same "
+                "run on the same server: bare Flask on Waitress (4 threads) and bare Quart on "
+                "Hypercorn (one asyncio worker), one JSON route each, no database "
+                "(`compare/harness/floor.py`).",
+                "",
+                *_table(
+                    (
+                        "app",
+                        "connections",
+                        "app CPU µs/req",
+                        "floor CPU µs/req",
+                        "multiple of floor",
+                        "app req/s",
+                        "floor req/s",
+                    ),
+                    floor_rows,
                 ),
             ],
         )
@@ -207,12 +269,51 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
                             f"{f['unexpected_errors']} unexpected errors"
                             if f["unexpected_errors"]
                             else "",
+                            "busy machine: " + "; ".join(f.get("busy_reasons", []))
+                            if f.get("busy")
+                            else "",
                         ],
                     )
                 )
                 for f in flagged
             ]
             or ["None."],
+        )
+    )
+    guarded = [
+        run["guard"]
+        for p in (*document["closed_loop"], *document["open_loop"])
+        for run in (*p["runs"], *p.get("busy_runs", []))
+        if "guard" in run
+    ]
+    repeated = sum(
+        len(p.get("busy_runs", [])) for p in (*document["closed_loop"], *document["open_loop"])
+    )
+    busy_points = sum(
+        1 for p in (*document["closed_loop"], *document["open_loop"]) if p.get("busy")
+    )
+    settings = document["settings"]
+    sections.append(
+        (
+            "Quiet-machine guard",
+            [
+                "Around every run the harness reads the load average and `/proc/stat`; a run is "
+                "busy when other processes used more than "
+                f"{settings.get('busy_other_share', 0):.0%} of the machine's CPU time during it, "
+                f"or the hypervisor stole more than {settings.get('busy_steal_share', 0):.0%}. "
+                f"A busy run is measured again, at most {settings.get('busy_repeats', 0)} times a "
+                "point while the time budget allows; a point still busy is marked above.",
+                "",
+                f"- runs: {len(guarded)}; busy runs measured again: {repeated}; points left "
+                f"busy: {busy_points};",
+                "- other processes' share of the CPU time: "
+                + _range([g["other_share"] for g in guarded], percent=True)
+                + "; stolen: "
+                + _range([g["steal_share"] for g in guarded], percent=True)
+                + "; 1-minute load average: "
+                + _range([x for g in guarded for x in (g["load_before"][0], g["load_after"][0])])
+                + ".",
+            ],
         )
     )
     placement = document["placement"]

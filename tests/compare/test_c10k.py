@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 
+from compare.harness import c10k
 from compare.harness import c10k_app
+from compare.harness import report
 from compare.harness.scenarios import WAITRESS_CONNECTION_LIMIT
 
 pytestmark = pytest.mark.timeout(240)
@@ -127,3 +129,76 @@ def test_the_factory_rejects_a_cap_that_is_not_a_count(monkeypatch: pytest.Monke
 
     with pytest.raises(ValueError, match="COMPARE_EVENTS_MAX_SUBSCRIBERS"):
         c10k_app.create_app()
+
+
+def _section(held: int, errors: dict[str, int], p99_ms: float) -> dict[str, Any]:
+    return {
+        "held": held,
+        "errors": errors,
+        "latency_ms": {"p50": p99_ms / 4, "p99": p99_ms},
+        "rate_per_s": 300.0,
+        "rss_per_connection_kib": 20.0,
+        "server_cpu_s": 2.0,
+        "unanswered_held": 0,
+        "guard": {"other_share": 0.02, "busy": False},
+    }
+
+
+def _document(connections: int, p99_ms: float) -> dict[str, Any]:
+    ws = {
+        "held": connections,
+        "errors": {},
+        "fanout_ms": {"p50": 100.0, "p99": 400.0},
+        "fanout_from_send_ms": {"p50": 120.0, "p99": 420.0},
+        "rss_per_connection_kib": 30.0,
+        "server_cpu_s": 5.0,
+        "writes": [{"reached": connections, "response_ms": 5.0, "last_from_send_ms": 420.0}],
+        "guard": {"other_share": 0.03, "busy": False},
+    }
+    flask = {**_section(98, {"open_timeout": connections - 98}, 20.0), "unanswered_held": 0}
+    return {
+        "connections": connections,
+        "websocket": ws,
+        "http": {"quart_app": _section(connections, {}, p99_ms), "legacy_flask": flask},
+        "settings": {
+            "waitress_connection_limit": 100,
+            "http_open_timeout_s": {"quart_app": 60.0, "legacy_flask": 5.0},
+            "subscriber_cap": {"EVENTS_MAX_SUBSCRIBERS": connections, "set_through": "X"},
+            "hypercorn_keep_alive_s": 3600,
+        },
+        "open_files_limit": 20000,
+        "machine": {"load_average_at_start": [0.5, 0.4, 0.3], "load_average_at_end": [1, 1, 1]},
+        "elapsed_s": 100.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("connections", "p99_ms", "met"),
+    [
+        (10_000, 50.0, [True, True, True, True]),
+        (10_000, 150.0, [True, True, True, False]),
+        (2_000, 50.0, [False, False, False, False]),  # the targets are for 10,000
+    ],
+)
+def test_the_targets_and_the_report_section(
+    connections: int, p99_ms: float, met: list[bool]
+) -> None:
+    document = _document(connections, p99_ms)
+
+    summary = c10k.summary_keys(document)
+    document["targets"] = c10k._targets(document)
+    title, lines = report.c10k_section(document)
+
+    assert summary == {
+        "connections_held": connections,
+        "errors": 0,
+        "fanout_p50_ms": 100.0,
+        "fanout_p99_ms": 400.0,
+        "rss_per_connection_kib": 30.0,
+        "http_p99_ms": p99_ms,
+    }
+    assert [t["met"] for t in document["targets"]] == met
+    text = "\n".join(lines)
+    assert title == "Many clients on one worker (c10k)"
+    assert f"| {connections:,} | 98 | open_timeout {connections - 98} |" in text
+    assert "Waitress accepts at most 100 connections" in text

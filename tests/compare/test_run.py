@@ -22,6 +22,10 @@ from typing import Any
 import matplotlib.image
 import pytest
 
+from compare.harness import c10k as c10k_harness
+from compare.harness import report
+from tests.compare.test_c10k import _document as _c10k_document
+
 pytestmark = pytest.mark.timeout(300)
 
 MAIN_SERVERS = ("flask-t4", "quart-asyncio")
@@ -230,3 +234,20 @@ def test_the_markdown_summary_links_every_plot_file(quick_run: QuickRun) -> None
         assert f"]({file_name})" in summary
         assert (quick_run.out / file_name).read_bytes().startswith(PNG_MAGIC)
     assert "## Verdicts" in summary
+
+
+def test_the_report_adds_the_c10k_section_when_its_results_are_beside_it(
+    quick_run: QuickRun, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    shutil.copytree(quick_run.out, out)
+    c10k = _c10k_document(10_000, 50.0)
+    c10k["targets"] = c10k_harness._targets(c10k)
+    (out / "c10k.json").write_text(json.dumps(c10k))
+
+    report.finish(json.loads((out / "results.json").read_text()), out)
+
+    summary = (out / "summary.md").read_text()
+    assert "## Many clients on one worker (c10k)" in summary
+    assert "| 10,000 | 98 | open_timeout 9902 |" in summary
+    assert "Many clients on one worker (c10k)" in (out / "report.html").read_text()

@@ -22,7 +22,6 @@ import pytest
 from compare.harness import c10k
 from compare.harness import c10k_app
 from compare.harness import report
-from compare.harness.scenarios import WAITRESS_CONNECTION_LIMIT
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -97,8 +96,10 @@ def test_quart_app_holds_every_keep_alive_connection_while_answering(c10k_run: C
 
 def test_waitress_holds_no_more_than_its_connection_limit(c10k_run: C10kRun) -> None:
     http = c10k_run.document["http"]["legacy_flask"]
+    limit = c10k_run.document["settings"]["waitress_connection_limit"]
 
-    assert 0 < http["held"] <= WAITRESS_CONNECTION_LIMIT
+    assert limit == c10k.waitress_limits()["connection_limit"]
+    assert 0 < http["held"] <= limit
     refused = sum(n for kind, n in http["errors"].items() if kind.startswith("open_"))
     assert http["held"] + refused == CONNECTIONS
     assert http["statuses"].get("2xx", 0) > 0

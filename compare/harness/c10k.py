@@ -12,8 +12,8 @@ clients (:mod:`compare.harness.c10k_client`) in a separate process pinned to the
    Hypercorn is started with ``--keep-alive`` above the run's length, so that it does not
    close the idle connections (its default is 5 s).
 3. ``http`` on legacy_flask (Waitress, 4 threads, ``python -m legacy_flask serve``): the same.
-   Waitress accepts at most its ``connection_limit`` connections (:func:`waitress_limits`: 100
-   by default) and leaves the others in the kernel's accept queue, unanswered: the section
+   Waitress accepts at most its ``connection_limit`` connections (:func:`~compare.harness.scenarios.waitress_limits`:
+   100 by default) and leaves the others in the kernel's accept queue, unanswered: the section
    shows how many were held.
 
 The harness raises its own open-file limit (soft, within the hard limit) before it starts the
@@ -56,6 +56,7 @@ from compare.harness.placement import raise_open_files_limit
 from compare.harness.procstats import Sampler
 from compare.harness.procstats import tree_usage
 from compare.harness.scenarios import flask
+from compare.harness.scenarios import waitress_limits
 from compare.harness.servers import BACKLOG
 from compare.harness.servers import SECRET_KEY
 from compare.harness.servers import prepare_databases
@@ -94,22 +95,6 @@ class C10kOptions:
     rate: float = 300.0
     active_s: float = ACTIVE_S
     writes: int = WRITES
-
-
-def waitress_limits() -> dict[str, int]:
-    """The ``connection_limit`` and ``channel_timeout`` (s) ``python -m legacy_flask serve``
-    gives Waitress: its ``legacy_flask.server.WAITRESS_LIMITS`` where it sets them, else
-    Waitress' own defaults (``waitress.adjustments.Adjustments``)."""
-    from waitress.adjustments import Adjustments
-
-    try:
-        from legacy_flask.server import WAITRESS_LIMITS as limits  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        limits = {}
-    return {
-        name: int(limits.get(name, getattr(Adjustments, name)))
-        for name in ("connection_limit", "channel_timeout")
-    }
 
 
 def _quart_argv(port: int) -> list[str]:

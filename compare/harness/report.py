@@ -17,6 +17,7 @@ from compare.harness import plots
 from compare.harness.analysis import FLASK
 from compare.harness.analysis import QUART
 from compare.harness.analysis import analyse
+from compare.harness.scenarios import WAITRESS_CONNECTION_LIMIT
 
 __all__ = ["c10k_section", "finish", "markdown", "render_html", "write_c10k", "write_json"]
 
@@ -181,7 +182,7 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
             "I/O endpoint against the Little's-law ceiling",
             [
                 "Ceiling = min(connections, cap) ÷ upstream latency, where the cap is Waitress' "
-                "threads (at most its connection limit, 100); quart_app has none (its "
+                f"threads (at most its connection limit, {WAITRESS_CONNECTION_LIMIT}); quart_app has none (its "
                 "inventory client's pool has no size limit).",
                 "",
                 *_table(

@@ -30,12 +30,32 @@ __all__ = [
     "Sweep",
     "full_plan",
     "quick_plan",
+    "waitress_limits",
 ]
 
 #: Connection counts of a full closed-loop sweep.
 CONNECTION_LEVELS: Final = (1, 10, 50, 200, 1000)
-#: Waitress' ``connection_limit`` default: beyond it, connections wait unaccepted.
-WAITRESS_CONNECTION_LIMIT: Final = 100
+
+
+def waitress_limits() -> dict[str, int]:
+    """The ``connection_limit`` and ``channel_timeout`` (s) ``python -m legacy_flask serve``
+    gives Waitress: its ``legacy_flask.server.WAITRESS_LIMITS`` where it sets them, else
+    Waitress' own defaults (``waitress.adjustments.Adjustments``: 100 and 120)."""
+    from waitress.adjustments import Adjustments
+
+    try:
+        from legacy_flask.server import WAITRESS_LIMITS as limits  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        limits = {}
+    return {
+        name: int(limits.get(name, getattr(Adjustments, name)))
+        for name in ("connection_limit", "channel_timeout")
+    }
+
+
+#: Waitress' ``connection_limit`` under ``legacy_flask serve``: beyond it, connections wait
+#: unaccepted.
+WAITRESS_CONNECTION_LIMIT: Final = waitress_limits()["connection_limit"]
 
 Kind = Literal["cpu-light", "io", "write", "export", "cpu-bound"]
 

@@ -22,6 +22,7 @@ import pytest
 from compare.harness import c10k
 from compare.harness import c10k_app
 from compare.harness import report
+from compare.harness.scenarios import waitress_limits
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -98,7 +99,7 @@ def test_waitress_holds_no_more_than_its_connection_limit(c10k_run: C10kRun) -> 
     http = c10k_run.document["http"]["legacy_flask"]
     limit = c10k_run.document["settings"]["waitress_connection_limit"]
 
-    assert limit == c10k.waitress_limits()["connection_limit"]
+    assert limit == waitress_limits()["connection_limit"]
     assert 0 < http["held"] <= limit
     refused = sum(n for kind, n in http["errors"].items() if kind.startswith("open_"))
     assert http["held"] + refused == CONNECTIONS

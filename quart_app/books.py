@@ -95,7 +95,7 @@ async def get_book(book_id: int) -> tuple[BookOut, int, Headers] | Response:
     if request.if_none_match.contains_weak(str(book.version)):
         return not_modified(str(book.version))
     # A BookOut, not a dict: quart-schema validates a dict through a TypeAdapter(BookOut) it
-    # builds on every response (about 40 µs of CPU), and passes a BookOut instance as it is.
+    # builds on every response (about 10 µs of CPU), and passes a BookOut instance as it is.
     return BookOut.model_validate(book_json(book)), 200, etag(book)
 
 

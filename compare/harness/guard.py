@@ -161,6 +161,10 @@ def busy_reasons(assessment: Assessment, limits: Limits) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def should_repeat(busy: bool, repeats_done: int, max_repeats: int, time_left: bool) -> bool:
-    """Whether to measure a run again: it was busy, the point has repeats left, and time."""
-    return busy and repeats_done < max_repeats and time_left
+def should_repeat(
+    busy: bool, repeats_done: int, max_repeats: int, time_left: bool, answered: bool = True
+) -> bool:
+    """Whether to measure a run again: it was busy, the point has repeats left, and there is
+    time, or the run answered nothing (a point without answers fails the whole run, so one
+    more run is worth going over the time budget)."""
+    return busy and repeats_done < max_repeats and (time_left or not answered)

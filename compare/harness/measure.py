@@ -318,6 +318,7 @@ def closed_point(
                     len(busy_runs),
                     plan.busy_repeats,
                     ctx.may_spend(duration_s + 0.6),
+                    answered=run["requests"] > 0,
                 ):
                     break
                 busy_runs.append(run)
@@ -428,7 +429,9 @@ def open_point(
         }
         busy = run["guard"]["busy"]
         seconds = plan.open_duration_s + plan.open_warmup_s + 1
-        if not guard.should_repeat(busy, len(busy_runs), plan.busy_repeats, ctx.may_spend(seconds)):
+        time_left = ctx.may_spend(seconds)
+        answered = target["answered"] > 0
+        if not guard.should_repeat(busy, len(busy_runs), plan.busy_repeats, time_left, answered):
             break
         busy_runs.append(run)
         _settle(server, 2.0)

@@ -70,20 +70,22 @@ def test_the_load_average_is_recorded_but_not_judged() -> None:
 
 
 @pytest.mark.parametrize(
-    ("busy", "done", "most", "time_left", "expected"),
+    ("busy", "done", "most", "time_left", "answered", "expected"),
     [
-        (True, 0, 2, True, True),
-        (True, 1, 2, True, True),
-        (True, 2, 2, True, False),  # bounded: no third repeat
-        (True, 0, 2, False, False),  # not past the time budget
-        (False, 0, 2, True, False),  # a quiet run stands
-        (True, 0, 0, True, False),  # a plan without repeats
+        (True, 0, 2, True, True, True),
+        (True, 1, 2, True, True, True),
+        (True, 2, 2, True, True, False),  # bounded: no third repeat
+        (True, 0, 2, False, True, False),  # not past the time budget
+        (True, 0, 2, False, False, True),  # unless the busy run answered nothing
+        (True, 2, 2, False, False, False),  # still bounded
+        (False, 0, 2, True, False, False),  # a quiet run stands, even without answers
+        (True, 0, 0, True, True, False),  # a plan without repeats
     ],
 )
 def test_a_busy_run_is_repeated_within_its_bounds(
-    busy: bool, done: int, most: int, time_left: bool, expected: bool
+    busy: bool, done: int, most: int, time_left: bool, answered: bool, expected: bool
 ) -> None:
-    assert guard.should_repeat(busy, done, most, time_left) is expected
+    assert guard.should_repeat(busy, done, most, time_left, answered) is expected
 
 
 def test_read_takes_a_reading_of_this_machine() -> None:

@@ -300,11 +300,63 @@ def _add_run(commands: _Commands) -> None:
     parser.set_defaults(run=run)
 
 
+def _connections(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 100000, got {text!r}")
+    return int(text)
+
+
+def _add_c10k(commands: _Commands) -> None:
+    parser = commands.add_parser(
+        "c10k",
+        help="hold many WebSocket and keep-alive HTTP clients on one worker",
+        description="Hold N WebSocket subscribers on /ws/events of one quart_app worker and "
+        "measure a write's fan-out and the memory per connection; hold N keep-alive HTTP "
+        "connections to quart_app and to legacy_flask with a fixed open-loop rate active on "
+        "GET /books/{id}. Writes c10k.json, c10k.html and c10k.md. Needs ss on PATH.",
+    )
+    parser.add_argument(
+        "--connections",
+        type=_connections,
+        default=10_000,
+        metavar="N",
+        help="clients held in each section (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("compare-results"),
+        metavar="DIR",
+        help="folder for the results (default: %(default)s)",
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        from compare.harness import c10k
+
+        def log(text: str) -> None:
+            print(text, file=sys.stderr)
+
+        try:
+            return c10k.run_c10k(c10k.C10kOptions(args.connections, args.out), log=log)
+        except subprocess.CalledProcessError as exc:
+            stderr = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+            print(
+                f"{_PROG} c10k: error: setting up the database failed: {stderr[-1:] or exc}",
+                file=sys.stderr,
+            )
+        except (procs.ServerStartError, RuntimeError) as exc:
+            print(f"{_PROG} c10k: error: {exc}".splitlines()[0], file=sys.stderr)
+        return 1
+
+    parser.set_defaults(run=run)
+
+
 _COMMANDS: Final[tuple[Callable[[_Commands], None], ...]] = (
     _add_inventory,
     _add_demo,
     _add_diff,
     _add_run,
+    _add_c10k,
 )
 
 

@@ -54,7 +54,7 @@ def etag(book: BookRow) -> Headers:
 @problems(400)
 @validate_query(BookQuery)
 @validate_response(BookPage)
-async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Headers]:
+async def list_books(query_args: BookQuery) -> tuple[BookPage, int, Headers]:
     books, total = await data_layer().list_books(query_args)
     page = {
         "items": [book_json(book) for book in books],
@@ -65,7 +65,8 @@ async def list_books(query_args: BookQuery) -> tuple[dict[str, Any], int, Header
     link = page_links(
         request.path, query_args.filters(), query_args.limit, query_args.offset, total
     )
-    return page, 200, header_values(Link=link) if link else Headers()
+    # A model, not a dict: see get_book.
+    return BookPage.model_validate(page), 200, header_values(Link=link) if link else Headers()
 
 
 @bp.post("")
@@ -104,11 +105,13 @@ async def create_book(data: BookIn) -> tuple[dict[str, Any], int, Headers]:
 @responds(304)
 @problems(404)
 @validate_response(BookOut)
-async def get_book(book_id: int) -> tuple[dict[str, Any], int, Headers] | Response:
+async def get_book(book_id: int) -> tuple[BookOut, int, Headers] | Response:
     book = await data_layer().get_book(book_id)
     if request.if_none_match.contains_weak(str(book.version)):
         return not_modified(str(book.version))
-    return book_json(book), 200, etag(book)
+    # A BookOut, not a dict: quart-schema validates a dict through a TypeAdapter(BookOut) it
+    # builds on every response (about 10 µs of CPU), and passes a BookOut instance as it is.
+    return BookOut.model_validate(book_json(book)), 200, etag(book)
 
 
 @bp.put("/<id:book_id>")

@@ -2,8 +2,14 @@
 
 :func:`analyse` reads the results document and returns: the Quart/Flask throughput ratio per
 endpoint at each headline connection count, the I/O endpoints' efficiency against the
-Little's-law ceiling, the targets (met or missed), the naive migration's stall, the load
-generators' own CPU cost, the flagged points, and one verdict per endpoint scenario.
+Little's-law ceiling, each app's server CPU time per request against its framework's floor
+(the bare apps of :mod:`compare.harness.floor`), the targets (met or missed), the naive
+migration's stall, the load generators' own CPU cost, the flagged points (busy machine, wide
+spread, errors), and one verdict per endpoint scenario.
+
+CPU time per request (the server process tree's user + system seconds over the run, divided by
+the requests it answered) barely moves when other work shares the machine, while requests/s
+can halve; so verdicts and targets compare CPU per request, and requests/s stays beside it.
 """
 
 from __future__ import annotations
@@ -13,11 +19,18 @@ from collections.abc import Iterable
 from typing import Any
 from typing import Final
 
-__all__ = ["FLASK", "QUART", "analyse", "ceiling", "closed_index"]
+__all__ = ["FLASK", "FLOOR_FLASK", "FLOOR_QUART", "QUART", "analyse", "ceiling", "closed_index"]
 
 #: The two configurations the headline numbers compare.
 FLASK: Final = "flask-t4"
 QUART: Final = "quart-asyncio"
+#: Their frameworks' floors: bare Flask on the same Waitress, bare Quart on the same Hypercorn.
+FLOOR_FLASK: Final = "floor-flask"
+FLOOR_QUART: Final = "floor-quart"
+_FLOOR_OF: Final = {FLASK: FLOOR_FLASK, QUART: FLOOR_QUART}
+#: CPU per request targets on the CPU-light read: quart_app ÷ legacy_flask, quart_app ÷ bare Quart.
+CPU_VS_FLASK_TARGET: Final = 1.0
+CPU_VS_FLOOR_TARGET: Final = 1.5
 
 _WHY: Final = {
     "cpu-light": (
@@ -87,10 +100,14 @@ def _ratios(document: dict[str, Any], index: dict[Any, Any]) -> list[dict[str, A
             flask, quart = index.get((FLASK, endpoint, c)), index.get((QUART, endpoint, c))
             if flask is None or quart is None:
                 continue
+            flask_cpu, quart_cpu = flask.get("cpu_s_per_request"), quart.get("cpu_s_per_request")
             rows.append(
                 {
                     "endpoint": endpoint,
                     "connections": c,
+                    "flask_cpu_s_per_request": flask_cpu,
+                    "quart_cpu_s_per_request": quart_cpu,
+                    "cpu_ratio": _ratio(quart_cpu, flask_cpu) if quart_cpu and flask_cpu else None,
                     "flask_rps": flask["requests_per_s"],
                     "quart_rps": quart["requests_per_s"],
                     "ratio": _ratio(quart["requests_per_s"], flask["requests_per_s"]),
@@ -127,6 +144,66 @@ def _efficiency(document: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _floor(index: dict[Any, Any]) -> list[dict[str, Any]]:
+    """Each app's CPU per request on the read as a multiple of its own framework's floor, at
+    every connection count where both were measured."""
+    rows = []
+    for (server, endpoint, c), point in sorted(index.items()):
+        floor = _FLOOR_OF.get(server)
+        if endpoint != "read" or floor is None or (floor, "read", c) not in index:
+            continue
+        app_cpu = point.get("cpu_s_per_request")
+        floor_cpu = index[(floor, "read", c)].get("cpu_s_per_request")
+        rows.append(
+            {
+                "server": server,
+                "floor": floor,
+                "connections": c,
+                "cpu_s_per_request": app_cpu,
+                "floor_cpu_s_per_request": floor_cpu,
+                "multiple": _ratio(app_cpu, floor_cpu) if app_cpu and floor_cpu else None,
+                "requests_per_s": point["requests_per_s"],
+                "floor_requests_per_s": index[(floor, "read", c)]["requests_per_s"],
+            }
+        )
+    return rows
+
+
+def _us(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1e6:,.0f} µs"
+
+
+def _cpu_targets(index: dict[Any, Any]) -> list[dict[str, Any]]:
+    targets = []
+    levels = sorted(c for (s, e, c) in index if s == QUART and e == "read")
+    for c in levels:
+        quart = index[(QUART, "read", c)].get("cpu_s_per_request")
+        where = f"GET /books/{{id}} at {c} connection{'' if c == 1 else 's'}"
+        flask = index.get((FLASK, "read", c), {}).get("cpu_s_per_request")
+        if quart and flask:
+            ratio = quart / flask
+            targets.append(
+                {
+                    "target": f"{where}: quart_app's CPU per request ≤ "
+                    f"{CPU_VS_FLASK_TARGET:g}× legacy_flask's",
+                    "value": f"{ratio:.2f}× ({_us(quart)} vs {_us(flask)})",
+                    "met": ratio <= CPU_VS_FLASK_TARGET,
+                }
+            )
+        floor = index.get((FLOOR_QUART, "read", c), {}).get("cpu_s_per_request")
+        if quart and floor:
+            ratio = quart / floor
+            targets.append(
+                {
+                    "target": f"{where}: quart_app's CPU per request ≤ "
+                    f"{CPU_VS_FLOOR_TARGET:g}× bare Quart's",
+                    "value": f"{ratio:.2f}× ({_us(quart)} vs {_us(floor)})",
+                    "met": ratio <= CPU_VS_FLOOR_TARGET,
+                }
+            )
+    return targets
+
+
 def _targets(index: dict[Any, Any]) -> list[dict[str, Any]]:
     targets = []
     io_c = 200 if (QUART, "avail-50", 200) in index else None
@@ -149,23 +226,7 @@ def _targets(index: dict[Any, Any]) -> list[dict[str, Any]]:
                 "met": p99 <= 200,
             }
         )
-    for c in (1, 50, 1000):
-        if (QUART, "read", c) in index and (FLASK, "read", c) in index:
-            ratio = (
-                _ratio(
-                    index[(QUART, "read", c)]["requests_per_s"],
-                    index[(FLASK, "read", c)]["requests_per_s"],
-                )
-                or 0.0
-            )
-            targets.append(
-                {
-                    "target": f"GET /books/{{id}} at {c} connection{'' if c == 1 else 's'}: "
-                    "quart_app ≥ ½ legacy_flask",
-                    "value": f"{ratio:.2f}×",
-                    "met": ratio >= 0.5,
-                }
-            )
+    targets += _cpu_targets(index)
     return targets
 
 
@@ -250,6 +311,14 @@ def _verdict(endpoint: dict[str, Any], rows: Iterable[dict[str, Any]]) -> str:
             who = (
                 f"legacy_flask serves {1 / ratio:.1f}× quart_app's requests/s ({flask} vs {quart})"
             )
+        cpu_ratio = row.get("cpu_ratio")
+        if cpu_ratio is not None:
+            # CPU per request first: it holds when the machine is shared, requests/s does not.
+            cost = (
+                f"quart_app uses {cpu_ratio:.2f}× legacy_flask's server CPU per request "
+                f"({_us(row['quart_cpu_s_per_request'])} vs {_us(row['flask_cpu_s_per_request'])})"
+            )
+            who = f"{cost}, and {who}"
         parts.append(f"at {c} connection{'s' if c != 1 else ''} {who}")
     if not parts:
         return ""
@@ -269,6 +338,25 @@ _VARIANTS: Final = (
     ("quart-stage1", QUART, "the legacy SQLAlchemy layer in worker threads instead of Tortoise"),
     ("flask-t32", FLASK, "32 Waitress threads instead of 4"),
 )
+
+
+def _floor_verdicts(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for server, framework in ((FLASK, "bare Flask"), (QUART, "bare Quart")):
+        mine = [r for r in rows if r["server"] == server and r["multiple"] is not None]
+        if not mine:
+            continue
+        parts = [
+            f"{r['multiple']:.2f}× at {r['connections']} connection"
+            f"{'' if r['connections'] == 1 else 's'} ({_us(r['cpu_s_per_request'])} vs "
+            f"{_us(r['floor_cpu_s_per_request'])})"
+            for r in mine
+        ]
+        lines.append(
+            f"GET /books/{{id}} on {server} costs {framework}'s server CPU per request (the "
+            f"framework's floor: one JSON route, no database) times " + "; ".join(parts) + "."
+        )
+    return lines
 
 
 def _config_verdicts(document: dict[str, Any], index: dict[Any, Any]) -> list[str]:
@@ -370,20 +458,27 @@ def analyse(document: dict[str, Any]) -> dict[str, Any]:
             "spread": p.get("spread"),
             "failed": p["failed"],
             "unexpected_errors": p["unexpected_errors"],
+            "busy": bool(p.get("busy")),
+            "busy_reasons": sorted(
+                {reason for run in p["runs"] for reason in run.get("guard", {}).get("reasons", [])}
+            ),
         }
         for p in (*document["closed_loop"], *document["open_loop"])
-        if p.get("flagged") or p["failed"] or p["unexpected_errors"]
+        if p.get("flagged") or p["failed"] or p["unexpected_errors"] or p.get("busy")
     ]
     naive = _naive(document)
+    floor = _floor(index)
     return {
         "ratios": ratios,
         "efficiency": _efficiency(document),
+        "floor": floor,
         "targets": _targets(index),
         "naive": naive,
         "generators": _generators(document),
         "flagged": flagged,
         "verdicts": verdicts,
         "other_verdicts": [
+            *_floor_verdicts(floor),
             *_open_verdicts(document),
             *_config_verdicts(document, index),
             *filter(None, [_naive_verdict(naive)]),

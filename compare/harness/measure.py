@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -24,6 +25,7 @@ import httpx
 
 from compare.demo import ADMIN_PASSWORD
 from compare.demo import ADMIN_USERNAME
+from compare.harness import guard
 from compare.harness import wrk
 from compare.harness.child import run_child
 from compare.harness.placement import Placement
@@ -57,7 +59,19 @@ class Context:
     on_run: Callable[[str], None] = lambda text: None
     may_spend: Callable[[float], bool] = lambda seconds: True
     upstream_ms: float | None = None
+    inventory_pid: int | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def limits(self) -> guard.Limits:
+        """The quiet-machine guard's limits of the plan."""
+        return guard.Limits(self.plan.busy_other_share, self.plan.busy_steal_share)
+
+    def helpers_cpu_s(self) -> float:
+        """CPU seconds used so far by this process (every thread) and the inventory stand-in."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        own = usage.ru_utime + usage.ru_stime
+        return own + (tree_cpu_s(self.inventory_pid) if self.inventory_pid else 0.0)
 
     def set_upstream(self, latency_ms: float | None) -> None:
         """Switch the inventory stand-in's latency (ms) when it differs from the current one."""
@@ -125,8 +139,11 @@ def _wrk_once(
             script=script,
         )
     )
+    before, helpers = guard.read(), ctx.helpers_cpu_s()
     with Sampler(server.pid, server.port) as sampler:
         child = run_child(argv, limit_s=duration_s + plan.wrk_timeout_s + 30)
+    own = sampler.result.cpu_s + child.cpu_s + ctx.helpers_cpu_s() - helpers
+    assessment = guard.assess(before, guard.read(), own, ctx.limits)
     if child.returncode != 0:
         raise wrk.WrkFailedError(f"wrk exited with {child.returncode}: {child.stderr.strip()}")
     result = wrk.parse_lua_result(child.stdout)
@@ -134,9 +151,16 @@ def _wrk_once(
         **wrk.describe(result),
         "ok_per_s": result.ok_per_s,
         "server": sampler.result.as_json(),
+        "cpu_s_per_request": cpu_per_request(sampler.result.cpu_s, result.requests),
         "client_cpu_s": round(child.cpu_s, 3),
+        "guard": assessment.as_json(),
         "command": argv,
     }
+
+
+def cpu_per_request(cpu_s: float, requests: int) -> float | None:
+    """Server CPU seconds (user + system) per answered request; ``None`` when none was."""
+    return cpu_s / requests if requests > 0 else None
 
 
 def _settle(server: ManagedServer, limit_s: float) -> str:
@@ -179,8 +203,10 @@ def _duration(ctx: Context, server: ManagedServer, connections: int, rate: float
 def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Return the median and spread of ``runs`` (closed- or open-loop, same shape).
 
-    ``spread`` is (max − min) ÷ median of the throughput; latencies are the medians of each
-    percentile; errors are summed; memory and threads are the peaks.
+    ``spread`` is (max − min) ÷ median of the throughput; latencies and the server's CPU
+    seconds per request (``cpu_s_per_request``) are the medians of the runs; errors are summed;
+    memory and threads are the peaks; ``busy`` says whether a run was taken while the machine
+    was busy (:mod:`compare.harness.guard`).
     """
     rates = [float(run["requests_per_s"]) for run in runs]
     median = statistics.median(rates)
@@ -194,6 +220,8 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         for kind, count in run["errors"].items():
             errors[kind] = errors.get(kind, 0) + int(count)
     servers = [run["server"] for run in runs]
+    per_request = [r["cpu_s_per_request"] for r in runs if r.get("cpu_s_per_request") is not None]
+    guards = [run["guard"] for run in runs if "guard" in run]
     return {
         "requests_per_s": median,
         "ok_per_s": statistics.median(float(run["ok_per_s"]) for run in runs),
@@ -204,6 +232,11 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "rss_peak_bytes": max(s["rss_peak_bytes"] for s in servers),
         "threads_max": max(s["threads_max"] for s in servers),
         "server_cpu_s": statistics.median(s["cpu_s"] for s in servers),
+        "cpu_s_per_request": statistics.median(per_request) if per_request else None,
+        "busy": any(g["busy"] for g in guards),
+        "load_average": [g["load_before"][0] for g in guards] + [guards[-1]["load_after"][0]]
+        if guards
+        else [],
         "unaccepted_max": max(s["unaccepted_max"] for s in servers),
         "listen_overflows": sum(s["listen_overflows"] for s in servers),
         "listen_drops": sum(s["listen_drops"] for s in servers),
@@ -271,13 +304,26 @@ def closed_point(
             _prime(ctx, server, endpoint)
     duration_s = max(_duration(ctx, server, connections, expected_rps), endpoint.min_duration_s)
     discarded: list[dict[str, Any]] = []
+    busy_runs: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
     for attempt in range(2):
         runs = []
         for index in range(repeats):
             ctx.on_run(f"{label} run {index + 1}/{repeats}" + (" (re-run)" if attempt else ""))
-            runs.append(_wrk_once(ctx, server, script, connections, duration_s))
-            after_run()
+            while True:
+                run = _wrk_once(ctx, server, script, connections, duration_s)
+                after_run()
+                if not guard.should_repeat(
+                    run["guard"]["busy"],
+                    len(busy_runs),
+                    plan.busy_repeats,
+                    ctx.may_spend(duration_s + 0.6),
+                    answered=run["requests"] > 0,
+                ):
+                    break
+                busy_runs.append(run)
+                ctx.on_run(f"{label} run {index + 1}/{repeats} (busy machine, again)")
+            runs.append(run)
         summary = summarize(runs)
         if repeats < 3 or summary["spread"] <= plan.spread_limit or attempt == 1:
             break
@@ -310,6 +356,7 @@ def closed_point(
         "notes": sorted({e for e in events if e not in ("idle", "restarted")}),
         "runs": runs,
         "discarded_runs": discarded,
+        "busy_runs": busy_runs,
     }
 
 
@@ -344,11 +391,15 @@ def _openloop_once(
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     argv = _openloop_argv(ctx, targets, duration_s, warmup_s)
     limit = warmup_s + duration_s + ctx.plan.open_timeout_s + 60
+    before, helpers = guard.read(), ctx.helpers_cpu_s()
     with Sampler(server.pid, server.port) as sampler:
         child = run_child(argv, limit_s=limit)
+    own = sampler.result.cpu_s + child.cpu_s + ctx.helpers_cpu_s() - helpers
+    assessment = guard.assess(before, guard.read(), own, ctx.limits)
     if child.returncode != 0:
         raise RuntimeError(f"the open-loop generator failed: {child.stderr.strip()[-500:]}")
-    return json.loads(child.stdout), sampler.result.as_json(), argv
+    sample = {**sampler.result.as_json(), "guard": assessment.as_json()}
+    return json.loads(child.stdout), sample, argv
 
 
 def open_point(
@@ -359,17 +410,31 @@ def open_point(
     ctx.set_upstream(endpoint.upstream_ms)
     ctx.on_run(f"{server.config.id} {endpoint.id} open loop {rate:g}/s")
     url = f"{server.base_url}{ctx.path(endpoint, server)}"
-    data, sample, argv = _openloop_once(
-        ctx, server, [f"probe={url}@{rate:g}"], plan.open_duration_s, plan.open_warmup_s
-    )
-    target = data["targets"]["probe"]
-    run = {
-        **target,
-        "requests_per_s": target["answered_per_s"],
-        "server": sample,
-        "generator": {k: v for k, v in data.items() if k != "targets"},
-        "command": argv,
-    }
+    busy_runs: list[dict[str, Any]] = []
+    while True:
+        data, sample, argv = _openloop_once(
+            ctx, server, [f"probe={url}@{rate:g}"], plan.open_duration_s, plan.open_warmup_s
+        )
+        target = data["targets"]["probe"]
+        assessment = sample.pop("guard")
+        run = {
+            **target,
+            "requests_per_s": target["answered_per_s"],
+            "server": sample,
+            # The server's CPU covers the warm-up and the drain too: divide by every request sent.
+            "cpu_s_per_request": cpu_per_request(sample["cpu_s"], data["requests_sent"]),
+            "guard": assessment,
+            "generator": {k: v for k, v in data.items() if k != "targets"},
+            "command": argv,
+        }
+        busy = run["guard"]["busy"]
+        seconds = plan.open_duration_s + plan.open_warmup_s + 1
+        time_left = ctx.may_spend(seconds)
+        answered = target["answered"] > 0
+        if not guard.should_repeat(busy, len(busy_runs), plan.busy_repeats, time_left, answered):
+            break
+        busy_runs.append(run)
+        _settle(server, 2.0)
     summary = summarize([run])
     unexpected, reason = unexpected_errors(
         summary, in_flight=0, timeout_s=plan.open_timeout_s, offered_per_s=rate
@@ -388,6 +453,7 @@ def open_point(
         "restarts": int(restarted),
         "generator": run["generator"],
         "runs": [run],
+        "busy_runs": busy_runs,
     }
 
 

@@ -17,8 +17,9 @@ from compare.harness import plots
 from compare.harness.analysis import FLASK
 from compare.harness.analysis import QUART
 from compare.harness.analysis import analyse
+from compare.harness.scenarios import WAITRESS_CONNECTION_LIMIT
 
-__all__ = ["finish", "markdown", "render_html", "write_json"]
+__all__ = ["c10k_section", "finish", "markdown", "render_html", "write_c10k", "write_json"]
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
@@ -39,6 +40,23 @@ def _fmt(value: Any, digits: int = 0) -> str:
     return str(value)
 
 
+def _us(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1e6:,.0f}"
+
+
+def _times(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def _range(values: Sequence[float], *, percent: bool = False) -> str:
+    if not values:
+        return "–"
+    low, high = min(values), max(values)
+    if percent:
+        return f"{low:.0%}–{high:.0%}"
+    return f"{low:.2f}–{high:.2f}"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -57,6 +75,9 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
         [
             endpoints[r["endpoint"]]["label"],
             str(r["connections"]),
+            _us(r.get("flask_cpu_s_per_request")),
+            _us(r.get("quart_cpu_s_per_request")),
+            _times(r.get("cpu_ratio")),
             _fmt(r["flask_rps"]),
             _fmt(r["quart_rps"]),
             f"{r['ratio']:.2f}×" if r["ratio"] is not None else "–",
@@ -67,15 +88,21 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
     ]
     sections.append(
         (
-            "Quart/Flask throughput ratio",
+            "Quart/Flask: CPU per request and throughput",
             [
                 f"`{FLASK}` is {servers[FLASK]['label']}; `{QUART}` is {servers[QUART]['label']}. "
-                "Medians of the repeats; ratio = quart_app ÷ legacy_flask requests/s.",
+                "Medians of the repeats. CPU per request: the server process tree's user + "
+                "system CPU time (`/proc`) over a run ÷ the requests it answered, in µs; it "
+                "barely moves when other work shares the machine, so the verdicts and targets "
+                "use it. Throughput ratio = quart_app ÷ legacy_flask requests/s.",
                 "",
                 *_table(
                     (
                         "endpoint",
                         "connections",
+                        "Flask CPU µs/req",
+                        "Quart CPU µs/req",
+                        "CPU ratio",
                         "Flask req/s",
                         "Quart req/s",
                         "ratio",
@@ -83,6 +110,42 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
                         "Quart p99 ms",
                     ),
                     ratio_rows,
+                ),
+            ],
+        )
+    )
+    floor_rows = [
+        [
+            f"{servers.get(r['server'], {}).get('label', r['server'])}",
+            str(r["connections"]),
+            _us(r["cpu_s_per_request"]),
+            _us(r["floor_cpu_s_per_request"]),
+            _times(r["multiple"]),
+            _fmt(r["requests_per_s"]),
+            _fmt(r["floor_requests_per_s"]),
+        ]
+        for r in analysis.get("floor", [])
+    ]
+    sections.append(
+        (
+            "CPU per request against the framework's floor",
+            [
+                "GET /books/{id} on each app beside its framework's floor, measured in the same "
+                "run on the same server: bare Flask on Waitress (4 threads) and bare Quart on "
+                "Hypercorn (one asyncio worker), one JSON route each, no database "
+                "(`compare/harness/floor.py`).",
+                "",
+                *_table(
+                    (
+                        "app",
+                        "connections",
+                        "app CPU µs/req",
+                        "floor CPU µs/req",
+                        "multiple of floor",
+                        "app req/s",
+                        "floor req/s",
+                    ),
+                    floor_rows,
                 ),
             ],
         )
@@ -119,7 +182,7 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
             "I/O endpoint against the Little's-law ceiling",
             [
                 "Ceiling = min(connections, cap) ÷ upstream latency, where the cap is Waitress' "
-                "threads (at most its connection limit, 100); quart_app has none (its "
+                f"threads (at most its connection limit, {WAITRESS_CONNECTION_LIMIT}); quart_app has none (its "
                 "inventory client's pool has no size limit).",
                 "",
                 *_table(
@@ -207,6 +270,9 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
                             f"{f['unexpected_errors']} unexpected errors"
                             if f["unexpected_errors"]
                             else "",
+                            "busy machine: " + "; ".join(f.get("busy_reasons", []))
+                            if f.get("busy")
+                            else "",
                         ],
                     )
                 )
@@ -215,6 +281,44 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
             or ["None."],
         )
     )
+    guarded = [
+        run["guard"]
+        for p in (*document["closed_loop"], *document["open_loop"])
+        for run in (*p["runs"], *p.get("busy_runs", []))
+        if "guard" in run
+    ]
+    repeated = sum(
+        len(p.get("busy_runs", [])) for p in (*document["closed_loop"], *document["open_loop"])
+    )
+    busy_points = sum(
+        1 for p in (*document["closed_loop"], *document["open_loop"]) if p.get("busy")
+    )
+    settings = document["settings"]
+    sections.append(
+        (
+            "Quiet-machine guard",
+            [
+                "Around every run the harness reads the load average and `/proc/stat`; a run is "
+                "busy when other processes used more than "
+                f"{settings.get('busy_other_share', 0):.0%} of the machine's CPU time during it, "
+                f"or the hypervisor stole more than {settings.get('busy_steal_share', 0):.0%}. "
+                f"A busy run is measured again, at most {settings.get('busy_repeats', 0)} times a "
+                "point while the time budget allows; a point still busy is marked above.",
+                "",
+                f"- runs: {len(guarded)}; busy runs measured again: {repeated}; points left "
+                f"busy: {busy_points};",
+                "- other processes' share of the CPU time: "
+                + _range([g["other_share"] for g in guarded], percent=True)
+                + "; stolen: "
+                + _range([g["steal_share"] for g in guarded], percent=True)
+                + "; 1-minute load average: "
+                + _range([x for g in guarded for x in (g["load_before"][0], g["load_after"][0])])
+                + ".",
+            ],
+        )
+    )
+    if "c10k" in document:
+        sections.append(c10k_section(document["c10k"]))
     placement = document["placement"]
     sections.append(
         (
@@ -238,6 +342,121 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
         )
     )
     return sections
+
+
+def _errors(errors: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items())) or "0"
+
+
+def c10k_section(doc: dict[str, Any]) -> tuple[str, list[str]]:
+    """The ``python -m compare c10k`` section (title, Markdown lines) of a ``c10k.json``."""
+    n = doc["connections"]
+    ws = doc["websocket"]
+    rows = [
+        [
+            "WebSocket /ws/events, fan-out of a write",
+            "quart_app · Hypercorn asyncio, 1 worker",
+            f"{n:,}",
+            f"{ws['held']:,}",
+            _errors(ws["errors"]),
+            _fmt(ws["fanout_ms"].get("p50"), 1),
+            _fmt(ws["fanout_ms"].get("p99"), 1),
+            _fmt(ws["rss_per_connection_kib"], 1),
+            _fmt(ws["server_cpu_s"], 2),
+        ]
+    ]
+    for app, label in (
+        ("quart_app", "quart_app · Hypercorn asyncio, 1 worker"),
+        ("legacy_flask", "legacy_flask · Waitress 4 threads"),
+    ):
+        http = doc["http"].get(app)
+        if http is None:
+            continue
+        rows.append(
+            [
+                f"keep-alive HTTP, {http['rate_per_s']:g} req/s active on GET /books/{{id}}",
+                label,
+                f"{n:,}",
+                f"{http['held']:,}",
+                _errors(http["errors"]),
+                _fmt(http["latency_ms"].get("p50"), 1),
+                _fmt(http["latency_ms"].get("p99"), 1),
+                _fmt(http["rss_per_connection_kib"], 1),
+                _fmt(http["server_cpu_s"], 2),
+            ]
+        )
+    writes = "; ".join(
+        f"{w.get('reached', 0):,} reached, the 2xx after {w.get('response_ms', 0):.0f} ms, the "
+        f"last subscriber {w.get('last_from_send_ms', 0):.0f} ms after the write was sent"
+        for w in ws["writes"]
+    )
+    from_send = ws.get("fanout_from_send_ms", {})
+    flask_http = doc["http"].get("legacy_flask", {})
+    settings = doc["settings"]
+    guards = [doc["websocket"]["guard"], *(h["guard"] for h in doc["http"].values())]
+    lines = [
+        f"{n:,} clients held by one server process, pinned to one CPU, from a client process "
+        "pinned to the other (`python -m compare c10k`). Fan-out: the time from a write's 2xx "
+        "(`POST /books`) to each subscriber's receipt of its `book.created` event, read on the "
+        "client's clock, so the client's own work is included. RSS per connection: the server "
+        "process tree's resident memory with every connection held, minus before, ÷ held.",
+        "",
+        *_table(
+            (
+                "section",
+                "server",
+                "connections",
+                "held",
+                "errors",
+                "p50 ms",
+                "p99 ms",
+                "RSS KiB/conn",
+                "server CPU s",
+            ),
+            rows,
+        ),
+        "",
+        f"- Writes: {writes}. Measured from the write's sending instead of its 2xx, the "
+        f"fan-out's p50 is {_fmt(from_send.get('p50'), 1)} ms and its p99 "
+        f"{_fmt(from_send.get('p99'), 1)} ms (quart_app queues the event before it answers, so "
+        "subscribers may receive it before the 2xx arrives; those count 0 above).",
+        f"- legacy_flask: Waitress accepts at most {settings['waitress_connection_limit']} "
+        f"connections (`connection_limit`); {flask_http.get('held', 0):,} were answered and held, "
+        f"{flask_http.get('unanswered_held', 0):,} connected but unanswered (left in the "
+        "kernel's accept queue), the rest could not connect before "
+        f"{settings['http_open_timeout_s']['legacy_flask']:g} s.",
+        f"- quart_app's subscriber cap (`{settings['subscriber_cap']['EVENTS_MAX_SUBSCRIBERS']:,}` "
+        f"through `{settings['subscriber_cap']['set_through']}`, "
+        "`compare/harness/c10k_app.py`) and Hypercorn's keep-alive "
+        f"({settings['hypercorn_keep_alive_s']} s) are raised for the run; the open-file limit "
+        f"of the harness is {doc['open_files_limit']:,}.",
+        "- Machine: load average at start "
+        + " ".join(f"{x:.2f}" for x in doc["machine"]["load_average_at_start"])
+        + ", at end "
+        + " ".join(f"{x:.2f}" for x in doc["machine"].get("load_average_at_end", []))
+        + "; other processes' share of the CPU time per section "
+        + ", ".join(f"{g['other_share']:.0%}" for g in guards)
+        + (" (busy)" if any(g["busy"] for g in guards) else "")
+        + f"; {doc['elapsed_s']:.0f} s in all.",
+        "",
+        *_table(
+            ("target", "measured", ""),
+            [[t["target"], t["value"], "met" if t["met"] else "missed"] for t in doc["targets"]],
+        ),
+    ]
+    return "Many clients on one worker (c10k)", lines
+
+
+def write_c10k(doc: dict[str, Any], out: Path) -> None:
+    """Write ``c10k.json``, and its section alone as ``c10k.html`` and ``c10k.md``, to ``out``."""
+    (out / "c10k.json").write_text(json.dumps(doc, indent=1, default=str) + "\n")
+    title, lines = c10k_section(doc)
+    (out / "c10k.md").write_text("\n".join([f"# {title}", "", *lines, ""]))
+    (out / "c10k.html").write_text(
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
+        f"<h1>{html.escape(title)}</h1>\n{_lines_to_html(lines)}\n</body></html>\n"
+    )
 
 
 def _inline(text: str) -> str:
@@ -315,8 +534,14 @@ def markdown(document: dict[str, Any], figures: dict[str, tuple[str, Path]]) -> 
 
 
 def finish(document: dict[str, Any], out: Path) -> None:
-    """Analyse ``document``, draw the plots, and write every output file into ``out``."""
+    """Analyse ``document``, draw the plots, and write every output file into ``out``.
+
+    A ``c10k.json`` already in ``out`` (``python -m compare c10k``) adds its section.
+    """
     document["analysis"] = analyse(document)
+    c10k = out / "c10k.json"
+    if c10k.exists():
+        document["c10k"] = json.loads(c10k.read_text())
     figures = plots.draw_all(document, out)
     document["plots"] = {name: path.name for name, (_title, path) in figures.items()}
     write_json(document, out)

@@ -146,7 +146,7 @@ def _servers(
         config.id: ManagedServer(
             config,
             placement=placement,
-            database_url=databases[config.id],
+            database_url=databases.get(config.id, ""),
             inventory_url=inventory_url,
             log_path=log_dir / f"{config.id}.log",
         )
@@ -226,7 +226,11 @@ def _point_line(point: dict[str, Any]) -> str:
         else f"{point['offered_per_s']:g}/s offered"
     )
     latency = point["latency_ms"]
+    per_request = point.get("cpu_s_per_request")
+    cpu = f"{per_request * 1e6:7.0f} µs CPU/req" if per_request else " " * 16
     flags = []
+    if point.get("busy"):
+        flags.append("BUSY machine")
     if point.get("flagged"):
         flags.append(f"spread {point['spread']:.0%}")
     if point["unexpected_errors"]:
@@ -235,7 +239,7 @@ def _point_line(point: dict[str, Any]) -> str:
         flags.append("FAILED")
     return (
         f"{point['server']:<14} {point['endpoint']:<10} {where:<16} "
-        f"{point['requests_per_s']:8.1f} req/s  p50 {latency.get('p50', 0):8.1f} ms  "
+        f"{point['requests_per_s']:8.1f} req/s {cpu}  p50 {latency.get('p50', 0):8.1f} ms  "
         f"p99 {latency.get('p99', 0):8.1f} ms {' '.join(flags)}"
     )
 
@@ -294,8 +298,9 @@ def run(options: RunOptions, console: Console | None = None) -> int:
         log_dir = options.out / "logs"
         log_dir.mkdir(exist_ok=True)
         ids = [config.id for config in plan.servers]
+        with_db = [config.id for config in plan.servers if not config.floor]
         console.print("seeding the databases…")
-        databases = stack.enter_context(prepare_databases(options.db, work, ids))
+        databases = stack.enter_context(prepare_databases(options.db, work, with_db))
         inventory_port = procs.free_port()
         inventory = stack.enter_context(
             procs.running(
@@ -317,6 +322,7 @@ def run(options: RunOptions, console: Console | None = None) -> int:
             inventory_url=inventory.base_url,
             servers=servers,
             seeds={ident: server.seed_info() for ident, server in servers.items()},
+            inventory_pid=inventory.pid,
         )
         phases["setup_s"] = round(time.monotonic() - started, 1)
         total = plan.closed_points + plan.open_points + 1
@@ -347,6 +353,7 @@ def run(options: RunOptions, console: Console | None = None) -> int:
         document["database_check"] = {
             ident: {"books_before": ctx.seeds[ident].books, "books_after": server.seed_info().books}
             for ident, server in servers.items()
+            if not server.config.floor
         }
         document["servers"] = _describe_servers(servers)
         document["seed"] = {ident: asdict(seed) for ident, seed in ctx.seeds.items()}

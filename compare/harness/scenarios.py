@@ -18,6 +18,9 @@ from typing import Literal
 __all__ = [
     "CONNECTION_LEVELS",
     "ENDPOINTS",
+    "FLOORS",
+    "FLOOR_FLASK",
+    "FLOOR_QUART",
     "SERVERS",
     "Endpoint",
     "NaiveSpec",
@@ -27,12 +30,32 @@ __all__ = [
     "Sweep",
     "full_plan",
     "quick_plan",
+    "waitress_limits",
 ]
 
 #: Connection counts of a full closed-loop sweep.
 CONNECTION_LEVELS: Final = (1, 10, 50, 200, 1000)
-#: Waitress' ``connection_limit`` default: beyond it, connections wait unaccepted.
-WAITRESS_CONNECTION_LIMIT: Final = 100
+
+
+def waitress_limits() -> dict[str, int]:
+    """The ``connection_limit`` and ``channel_timeout`` (s) ``python -m legacy_flask serve``
+    gives Waitress: its ``legacy_flask.server.WAITRESS_LIMITS`` where it sets them, else
+    Waitress' own defaults (``waitress.adjustments.Adjustments``: 100 and 120)."""
+    from waitress.adjustments import Adjustments
+
+    try:
+        from legacy_flask.server import WAITRESS_LIMITS as limits  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        limits = {}
+    return {
+        name: int(limits.get(name, getattr(Adjustments, name)))
+        for name in ("connection_limit", "channel_timeout")
+    }
+
+
+#: Waitress' ``connection_limit`` under ``legacy_flask serve``: beyond it, connections wait
+#: unaccepted.
+WAITRESS_CONNECTION_LIMIT: Final = waitress_limits()["connection_limit"]
 
 Kind = Literal["cpu-light", "io", "write", "export", "cpu-bound"]
 
@@ -109,7 +132,7 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
     ),
 )
 
-AppName = Literal["legacy_flask", "quart_app"]
+AppName = Literal["legacy_flask", "quart_app", "bare_flask", "bare_quart"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,11 @@ class ServerConfig:
     worker_class: Literal["asyncio", "uvloop"] | None = None
     data_layer: Literal["tortoise", "threaded"] | None = None
     naive: bool = False
+
+    @property
+    def floor(self) -> bool:
+        """Whether this is a bare framework app (:mod:`compare.harness.floor`), not a bookstore."""
+        return self.app in ("bare_flask", "bare_quart")
 
     @property
     def cap(self) -> int | None:
@@ -176,6 +204,20 @@ def quart(
     )
 
 
+#: The framework's floor: one JSON route, no database, on the servers of the headline pair.
+FLOOR_FLASK: Final = ServerConfig(
+    "floor-flask", "bare Flask · Waitress 4 threads", "bare_flask", "waitress", threads=4
+)
+FLOOR_QUART: Final = ServerConfig(
+    "floor-quart",
+    "bare Quart · Hypercorn asyncio",
+    "bare_quart",
+    "hypercorn",
+    worker_class="asyncio",
+)
+#: Each app's configuration and the bare framework app it is measured against.
+FLOORS: Final = {"flask-t4": FLOOR_FLASK.id, "quart-asyncio": FLOOR_QUART.id}
+
 #: The configurations every run starts (the tuned Waitress count is set by the plan).
 SERVERS: Final = (
     flask(4),
@@ -183,6 +225,8 @@ SERVERS: Final = (
     quart("uvloop"),
     quart("asyncio", data_layer="threaded"),
     quart("asyncio", naive=True),
+    FLOOR_FLASK,
+    FLOOR_QUART,
 )
 
 
@@ -225,6 +269,11 @@ class Plan:
     allows measuring a repeated point once more when its spread exceeds ``spread_limit``, while
     the whole run is expected to end within ``budget_s``. A closed-loop run lasts from
     ``duration_s`` to ``max_duration_s``, longer when queueing makes each request slow.
+
+    The quiet-machine guard (:mod:`compare.harness.guard`) takes a run as busy when other
+    processes used more than ``busy_other_share`` of the machine's CPU time during it, or the
+    hypervisor stole more than ``busy_steal_share``; each point re-measures at most
+    ``busy_repeats`` busy runs, within the budget.
     """
 
     mode: Literal["quick", "full"]
@@ -244,6 +293,9 @@ class Plan:
     max_duration_s: int = 6
     budget_s: float = 840.0
     tuned_threads: int = 32
+    busy_other_share: float = 0.10
+    busy_steal_share: float = 0.05
+    busy_repeats: int = 2
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -255,6 +307,9 @@ class Plan:
     def open_points(self) -> int:
         """How many open-loop runs the plan has."""
         return sum(len(spec.rates) for spec in self.open_loop)
+
+
+_FLOOR_IDS: Final = (FLOOR_FLASK.id, FLOOR_QUART.id)
 
 
 def _servers(tuned_threads: int, postgres_workers: int) -> tuple[ServerConfig, ...]:
@@ -283,6 +338,7 @@ def full_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
     sweeps += [
         Sweep(server, e, CONNECTION_LEVELS) for server in others for e in ("read", "avail-50")
     ]
+    sweeps += [Sweep(floor, "read", (1, 50, 1000), headline=(1, 50, 1000)) for floor in _FLOOR_IDS]
     # Rates below, near and above both servers' capacities (about 1,000 req/s for the read;
     # 80 and about 350 req/s for the I/O endpoint on Waitress' 4 threads and on Hypercorn).
     read_rates = (300.0, 700.0, 1100.0)
@@ -322,6 +378,7 @@ def quick_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
     if postgres_workers > 1:
         others.append(f"quart-w{postgres_workers}")
     sweeps += [Sweep(server, e, (10,)) for server in others for e in ("read", "avail-50")]
+    sweeps += [Sweep(floor, "read", (10,)) for floor in _FLOOR_IDS]
     open_loop = [OpenLoopSpec(server, "avail-50", (40.0,)) for server in main]
     return Plan(
         mode="quick",
@@ -341,5 +398,6 @@ def quick_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
         open_warmup_s=0.3,
         open_timeout_s=3.0,
         budget_s=80.0,
+        busy_repeats=1,
         tuned_threads=tuned_threads,
     )

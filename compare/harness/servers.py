@@ -31,6 +31,7 @@ import httpx
 from compare import procs
 from compare.demo import ADMIN_PASSWORD
 from compare.demo import ADMIN_USERNAME
+from compare.harness import floor
 from compare.harness.placement import Placement
 from compare.harness.scenarios import ServerConfig
 
@@ -49,6 +50,9 @@ BACKLOG: Final = 1024
 SECRET_KEY: Final = "compare-run-secret-key-not-for-production"
 #: The naive variant's app factory, for Hypercorn.
 NAIVE_APP: Final = "compare.harness.naive:create_app()"
+#: The bare framework apps (:mod:`compare.harness.floor`), for Waitress' ``--call`` and Hypercorn.
+FLOOR_FLASK_APP: Final = "compare.harness.floor:create_flask_app"
+FLOOR_QUART_APP: Final = "compare.harness.floor:create_quart_app()"
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,22 @@ def _postgres_databases(db_url: str, server_ids: list[str]) -> Iterator[dict[str
 
 
 def server_argv(config: ServerConfig, port: int, database_url: str) -> list[str]:
-    """Return the command that serves ``config`` on ``127.0.0.1:port``."""
+    """Return the command that serves ``config`` on ``127.0.0.1:port``.
+
+    ``database_url`` is unused for the bare framework apps, which have no database.
+    """
+    if config.app == "bare_flask":
+        return [
+            sys.executable,
+            "-m",
+            "waitress",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--threads={config.threads or 4}",
+            f"--backlog={BACKLOG}",
+            "--call",
+            FLOOR_FLASK_APP,
+        ]
     if config.server == "waitress":
         return [
             sys.executable,
@@ -159,7 +178,13 @@ def server_argv(config: ServerConfig, port: int, database_url: str) -> list[str]
             "--db",
             database_url,
         ]
-    app = NAIVE_APP if config.naive else "quart_app:create_app()"
+    app = (
+        FLOOR_QUART_APP
+        if config.app == "bare_quart"
+        else NAIVE_APP
+        if config.naive
+        else "quart_app:create_app()"
+    )
     return [
         sys.executable,
         "-m",
@@ -177,7 +202,9 @@ def server_argv(config: ServerConfig, port: int, database_url: str) -> list[str]
 
 
 def server_env(config: ServerConfig, database_url: str, inventory_url: str) -> dict[str, str]:
-    """Return the ``BOOKSTORE_*`` variables of ``config``."""
+    """Return the ``BOOKSTORE_*`` variables of ``config`` (none for a bare framework app)."""
+    if config.floor:
+        return {}
     env = {
         "BOOKSTORE_DATABASE_URL": database_url,
         "BOOKSTORE_INVENTORY_URL": inventory_url,
@@ -239,7 +266,7 @@ class ManagedServer:
         """
         if self._process is None:
             raise RuntimeError(f"{self.config.id} was not started")
-        self._process.wait_ready("/health", timeout_s)
+        self._process.wait_ready(floor.READY_PATH if self.config.floor else "/health", timeout_s)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the process group (SIGTERM, then SIGKILL after ``timeout_s``)."""
@@ -255,7 +282,12 @@ class ManagedServer:
         self.wait_ready()
 
     def login(self) -> str:
-        """Log in as the admin; remember and return the ``Cookie`` header value."""
+        """Log in as the admin; remember and return the ``Cookie`` header value.
+
+        A bare framework app has no login: the cookie stays empty.
+        """
+        if self.config.floor:
+            return self.cookie
         with httpx.Client(base_url=self.base_url, timeout=30, trust_env=False) as client:
             answer = client.post(
                 "/auth/login", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
@@ -265,7 +297,12 @@ class ManagedServer:
         return self.cookie
 
     def seed_info(self) -> SeedInfo:
-        """Read how many books the database holds and the id of a book with an ISBN."""
+        """Read how many books the database holds and the id of a book with an ISBN.
+
+        A bare framework app holds no books and answers for any id: ``SeedInfo(0, 0, 1)``.
+        """
+        if self.config.floor:
+            return SeedInfo(books=0, max_book_id=0, book_id=1)
         with httpx.Client(base_url=self.base_url, timeout=30, trust_env=False) as client:
             page = client.get("/books", params={"sort": "-id", "limit": 100}).raise_for_status()
             data = page.json()

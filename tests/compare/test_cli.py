@@ -21,6 +21,8 @@ from compare.procs import free_port
         (["inventory", "--latency-ms", "soon"], "argument --latency-ms: must be between 0"),
         (["inventory", "--fail", "sometimes"], "argument --fail: invalid choice: 'sometimes'"),
         (["inventory", "--verbose"], "unrecognized arguments: --verbose"),
+        (["c10k", "--connections", "0"], "argument --connections: must be an integer from 1"),
+        (["c10k", "--connections", "ten"], "argument --connections: must be an integer from 1"),
     ],
 )
 def test_bad_flags_give_one_line_and_status_2(

@@ -6,6 +6,7 @@ Asserts what the run produced, never how fast anything was.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import os
@@ -20,6 +21,10 @@ from typing import Any
 
 import matplotlib.image
 import pytest
+
+from compare.harness import c10k as c10k_harness
+from compare.harness import report
+from tests.compare.test_c10k import _document as _c10k_document
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -69,14 +74,22 @@ def test_the_results_describe_the_machine_versions_and_configuration(quick_run: 
     for package in ("flask", "waitress", "quart", "hypercorn", "wrk"):
         assert document["versions"][package]
     assert "description" in document["placement"]
-    assert {"flask-t4", "quart-asyncio", "quart-uvloop", "quart-stage1", "quart-naive"} <= set(
-        document["servers"]
-    )
+    assert {
+        "flask-t4",
+        "quart-asyncio",
+        "quart-uvloop",
+        "quart-stage1",
+        "quart-naive",
+        "floor-flask",
+        "floor-quart",
+    } <= set(document["servers"])
+    bookstores = {k: v for k, v in document["servers"].items() if not k.startswith("floor-")}
     for server in document["servers"].values():
         assert server["command"]
+    for server in bookstores.values():
         assert "BOOKSTORE_DATABASE_URL" in server["environment"]
-    urls = {s["environment"]["BOOKSTORE_DATABASE_URL"] for s in document["servers"].values()}
-    assert len(urls) == len(document["servers"]), "each server has a database of its own"
+    urls = {s["environment"]["BOOKSTORE_DATABASE_URL"] for s in bookstores.values()}
+    assert len(urls) == len(bookstores), "each bookstore has a database of its own"
 
 
 def test_every_scenario_has_throughput_on_both_apps(quick_run: QuickRun) -> None:
@@ -121,6 +134,61 @@ def test_every_point_records_server_usage_and_queues(quick_run: QuickRun) -> Non
             assert key in point["latency_ms"]
 
 
+def test_every_point_reports_server_cpu_per_request(quick_run: QuickRun) -> None:
+    document = quick_run.document
+
+    for point in (*document["closed_loop"], *document["open_loop"]):
+        assert point["cpu_s_per_request"] > 0, (point["server"], point["endpoint"])
+        for run in point["runs"]:
+            expected = run["server"]["cpu_s"] / run.get("requests", run.get("answered"))
+            if point["loop"] == "closed":
+                assert run["cpu_s_per_request"] == pytest.approx(expected)
+    summary = (quick_run.out / "summary.md").read_text()
+    page = (quick_run.out / "report.html").read_text()
+    assert "Quart CPU µs/req" in summary
+    assert "Quart CPU µs/req" in page
+
+
+def test_the_floor_apps_are_measured_beside_the_bookstores(quick_run: QuickRun) -> None:
+    document = quick_run.document
+    floor = {row["server"]: row for row in document["analysis"]["floor"]}
+
+    assert set(floor) == {"flask-t4", "quart-asyncio"}
+    for server, framework in (("flask-t4", "floor-flask"), ("quart-asyncio", "floor-quart")):
+        row = floor[server]
+        assert row["floor"] == framework
+        assert row["multiple"] == pytest.approx(
+            row["cpu_s_per_request"] / row["floor_cpu_s_per_request"]
+        )
+    targets = [t["target"] for t in document["analysis"]["targets"]]
+    assert any("≤ 1.5× bare Quart's" in t for t in targets)
+    assert any("≤ 1× legacy_flask's" in t for t in targets)
+    report = html.unescape((quick_run.out / "report.html").read_text())
+    assert "CPU per request against the framework's floor" in report
+
+
+def test_every_run_records_the_quiet_machine_guard(quick_run: QuickRun) -> None:
+    document = quick_run.document
+
+    for point in (*document["closed_loop"], *document["open_loop"]):
+        for run in (*point["runs"], *point["busy_runs"]):
+            reading = run["guard"]
+            assert len(reading["load_before"]) == len(reading["load_after"]) == 3
+            assert 0 <= reading["other_share"] <= 1
+            assert reading["steal_share"] >= 0
+            assert reading["busy"] == bool(reading["reasons"])
+        assert len(point["busy_runs"]) <= document["settings"]["busy_repeats"]
+        assert point["busy"] == any(run["guard"]["busy"] for run in point["runs"])
+    flagged = {(f["server"], f["endpoint"]) for f in document["analysis"]["flagged"] if f["busy"]}
+    busy = {
+        (p["server"], p["endpoint"])
+        for p in (*document["closed_loop"], *document["open_loop"])
+        if p["busy"]
+    }
+    assert flagged == busy
+    assert "## Quiet-machine guard" in (quick_run.out / "summary.md").read_text()
+
+
 def test_the_headline_point_is_repeated_with_its_spread(quick_run: QuickRun) -> None:
     headline = [p for p in quick_run.document["closed_loop"] if p["headline"]]
 
@@ -143,20 +211,20 @@ def test_the_generators_report_their_own_cpu_cost(quick_run: QuickRun) -> None:
 
 
 def test_the_html_report_renders_every_plot(quick_run: QuickRun) -> None:
-    html = (quick_run.out / "report.html").read_text()
+    page = (quick_run.out / "report.html").read_text()
     plots = quick_run.document["plots"]
 
     assert set(plots) >= {"throughput", "latency", "open_loop", "rss", "naive"}
     for name in plots:
         match = re.search(
-            rf'id="plot-{name}"><img alt="[^"]+" src="data:image/png;base64,([^"]+)"', html
+            rf'id="plot-{name}"><img alt="[^"]+" src="data:image/png;base64,([^"]+)"', page
         )
         assert match, f"plot {name} is not embedded"
         data = base64.b64decode(match[1])
         assert data.startswith(PNG_MAGIC)
         image = matplotlib.image.imread(io.BytesIO(data), format="png")
         assert image.shape[0] > 100 and image.shape[1] > 100
-    assert "http://" not in html.replace("http://127.0.0.1", ""), "the report loads nothing"
+    assert "http://" not in page.replace("http://127.0.0.1", ""), "the report loads nothing"
 
 
 def test_the_markdown_summary_links_every_plot_file(quick_run: QuickRun) -> None:
@@ -166,3 +234,20 @@ def test_the_markdown_summary_links_every_plot_file(quick_run: QuickRun) -> None
         assert f"]({file_name})" in summary
         assert (quick_run.out / file_name).read_bytes().startswith(PNG_MAGIC)
     assert "## Verdicts" in summary
+
+
+def test_the_report_adds_the_c10k_section_when_its_results_are_beside_it(
+    quick_run: QuickRun, tmp_path: Path
+) -> None:
+    out = tmp_path / "results"
+    shutil.copytree(quick_run.out, out)
+    c10k = _c10k_document(10_000, 50.0)
+    c10k["targets"] = c10k_harness._targets(c10k)
+    (out / "c10k.json").write_text(json.dumps(c10k))
+
+    report.finish(json.loads((out / "results.json").read_text()), out)
+
+    summary = (out / "summary.md").read_text()
+    assert "## Many clients on one worker (c10k)" in summary
+    assert "| 10,000 | 98 | open_timeout 9902 |" in summary
+    assert "Many clients on one worker (c10k)" in (out / "report.html").read_text()

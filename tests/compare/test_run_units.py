@@ -168,7 +168,9 @@ def test_the_plans_cover_every_endpoint_on_both_apps() -> None:
     assert full.repeats >= 3
 
 
-def _point(server: str, endpoint: str, connections: int, rate: float) -> dict[str, Any]:
+def _point(
+    server: str, endpoint: str, connections: int, rate: float, cpu_us: float | None = None
+) -> dict[str, Any]:
     return {
         "loop": "closed",
         "server": server,
@@ -176,6 +178,7 @@ def _point(server: str, endpoint: str, connections: int, rate: float) -> dict[st
         "connections": connections,
         "headline": True,
         "requests_per_s": rate,
+        "cpu_s_per_request": None if cpu_us is None else cpu_us / 1e6,
         "latency_ms": {"p99": 100.0},
         "runs": [{"requests": 100, "client_cpu_s": 0.01}],
         "failed": False,
@@ -192,8 +195,10 @@ def test_analyse_gives_ratios_targets_and_verdicts() -> None:
         },
         "servers": {"flask-t4": {"cap": 4}, "quart-asyncio": {"cap": None}},
         "closed_loop": [
-            _point("flask-t4", "read", 50, 1000.0),
-            _point("quart-asyncio", "read", 50, 600.0),
+            _point("flask-t4", "read", 50, 1000.0, cpu_us=500),
+            _point("quart-asyncio", "read", 50, 600.0, cpu_us=800),
+            _point("floor-flask", "read", 50, 2000.0, cpu_us=250),
+            _point("floor-quart", "read", 50, 1500.0, cpu_us=400),
             _point("flask-t4", "avail-50", 200, 78.0),
             _point("quart-asyncio", "avail-50", 200, 900.0),
         ],
@@ -205,14 +210,43 @@ def test_analyse_gives_ratios_targets_and_verdicts() -> None:
 
     read = next(r for r in analysis["ratios"] if r["endpoint"] == "read")
     assert read["ratio"] == pytest.approx(0.6)
+    assert read["cpu_ratio"] == pytest.approx(1.6)
+    assert (
+        "quart_app uses 1.60× legacy_flask's server CPU per request"
+        in (analysis["verdicts"]["read"])
+    )
     assert "legacy_flask serves 1.7×" in analysis["verdicts"]["read"]
+    floors = {r["server"]: r["multiple"] for r in analysis["floor"]}
+    assert floors == {"flask-t4": pytest.approx(2.0), "quart-asyncio": pytest.approx(2.0)}
     assert "quart_app serves 11.5×" in analysis["verdicts"]["avail-50"]
     flask_io = next(r for r in analysis["efficiency"] if r["server"] == "flask-t4")
     assert flask_io["ceiling_rps"] == pytest.approx(80.0)
     assert flask_io["efficiency"] == pytest.approx(78 / 80)
     met = {t["target"].split(":")[0]: t["met"] for t in analysis["targets"]}
     assert met["I/O endpoint, 50 ms upstream, 200 connections"] is True
-    assert met["GET /books/{id} at 50 connections"] is True
+    cpu = {t["target"].split(": ")[1]: (t["met"], t["value"]) for t in analysis["targets"][2:]}
+    assert cpu["quart_app's CPU per request ≤ 1× legacy_flask's"] == (
+        False,
+        "1.60× (800 µs vs 500 µs)",
+    )
+    assert cpu["quart_app's CPU per request ≤ 1.5× bare Quart's"] == (
+        False,
+        "2.00× (800 µs vs 400 µs)",
+    )
+
+
+def test_summarize_reports_cpu_per_request_and_a_busy_run() -> None:
+    quiet, busy = _run(100, 10), _run(110, 30)
+    quiet["cpu_s_per_request"], busy["cpu_s_per_request"] = 0.0005, 0.0007
+    quiet["guard"] = {"busy": False, "load_before": [0.5], "load_after": [0.7]}
+    busy["guard"] = {"busy": True, "load_before": [0.7], "load_after": [2.5]}
+
+    assert summarize([quiet])["cpu_s_per_request"] == pytest.approx(0.0005)
+    assert summarize([quiet])["busy"] is False
+    both = summarize([quiet, busy])
+    assert both["cpu_s_per_request"] == pytest.approx(0.0006)
+    assert both["busy"] is True
+    assert both["load_average"] == [0.5, 0.7, 2.5]
 
 
 @pytest.mark.parametrize("text", ["x", "a=http://h/@0", "a=ftp://h/@5", "=http://h/@5"])

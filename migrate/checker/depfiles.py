@@ -3,7 +3,8 @@
 Reads ``requirements*.txt``, ``requirements/*.txt``, ``*.in`` (pip-tools) and
 ``pyproject.toml`` (``[project]`` dependencies and optional dependencies,
 ``[dependency-groups]``, ``[tool.poetry]`` dependencies and groups) and reports
-QM502/QM503/QM504 (extensions) and QM704 (servers) at the requirement's line.
+QM502/QM503/QM504 (extensions), QM704 (servers) and QM715 (gevent, eventlet) at the
+requirement's line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from migrate.checker import extensions
 from migrate.checker import rules
 from migrate.checker.model import Finding
+from migrate.checker.wsgi import GREEN
 from migrate.checker.wsgi import SERVERS
 
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -48,6 +50,8 @@ def _finding(path: str, line: int, col: int, width: int, raw: str) -> Finding | 
         code, fields = "QM503", {"name": raw}
     elif extensions.is_extension(module):
         code, fields = "QM502", {"name": raw, "replacement": extensions.replacement(module)}
+    elif name in GREEN:
+        code, fields = "QM715", {"name": raw}
     elif name in SERVERS:
         code, fields = "QM704", {"name": raw, "replacement": SERVERS[name]}
     else:
@@ -110,7 +114,8 @@ def _locate(line: str, requirement: str, raw: str) -> int:
     if stripped.startswith("#"):
         return -1
     for quote in ('"', "'"):
-        at = line.find(quote + requirement)
+        # The whole string: ``"flask"`` is not found in ``name = "flaskr"``.
+        at = line.find(quote + requirement + quote)
         if at >= 0:
             return at + 1
     if re.match(rf"\s*{re.escape(raw)}\s*=", line):

@@ -25,6 +25,7 @@ from migrate.checker import depfiles
 from migrate.checker import extensions
 from migrate.checker import imports
 from migrate.checker import noqa
+from migrate.checker import realapps
 from migrate.checker import rules
 from migrate.checker import testing
 from migrate.checker import wsgi
@@ -36,7 +37,7 @@ from migrate.checker.symbols import Symbols
 from migrate.checker.symbols import module_name
 
 PARALLEL_MIN_FILES = 48
-FAMILIES = (imports, awaitables, asyncfuncs, blocking, extensions, testing, wsgi)
+FAMILIES = (imports, awaitables, asyncfuncs, blocking, extensions, testing, wsgi, realapps)
 
 
 def _dispatch() -> dict[type[ast.AST], list[Handler]]:

@@ -26,6 +26,7 @@ def create():
 CLEAN = """from quart import Quart
 
 app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
 """
 
 

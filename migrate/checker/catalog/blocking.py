@@ -250,4 +250,27 @@ RULES = (
         "SQLAlchemy docs: Asynchronous I/O (asyncio) extension",
         20.0,
     ),
+    Rule(
+        "QM417",
+        "sync-event-stream",
+        CAT,
+        "A sync generator streamed as server-sent events.",
+        "`{name}` is a sync generator streamed as an event stream: Quart runs each step in a "
+        "worker thread, and a step that waits for the next event holds that thread; make it "
+        "an `async def` generator (`await asyncio.sleep(...)`, an `asyncio.Queue`)",
+        "def events():\n    while True:\n        time.sleep(1)\n        yield f'data: {now()}\\n\\n'\n\n"
+        "@app.get('/events')\ndef stream():\n"
+        "    return Response(events(), mimetype='text/event-stream')",
+        "async def events():\n    while True:\n        await asyncio.sleep(1)\n"
+        "        yield f'data: {now()}\\n\\n'\n\n"
+        "@app.get('/events')\nasync def stream():\n"
+        "    return Response(events(), mimetype='text/event-stream')",
+        "Quart iterates a sync iterable with `run_sync_iterable`: every `next()` is a call in "
+        "the default thread pool (min(32, CPUs + 4) threads). An event stream waits between "
+        "events, so each open stream holds a thread; a few clients exhaust the pool and every "
+        "other `run_sync` call queues behind them.",
+        "Quart src/quart/wrappers/response.py (IterableBody), src/quart/utils.py "
+        "(run_sync_iterable)",
+        15.0,
+    ),
 )

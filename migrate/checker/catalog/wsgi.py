@@ -229,4 +229,53 @@ RULES = (
         "src/quart/wrappers/response.py (Response.timeout), src/quart/app.py (default_config)",
         5.0,
     ),
+    Rule(
+        "QM715",
+        "green-threads",
+        CAT,
+        "gevent or eventlet: monkey-patching, workers, dependencies.",
+        "`{name}` runs the app on green threads, which Quart does not use: drop it and serve "
+        "with Hypercorn; run blocking work with `await run_sync(func)(...)`",
+        "from gevent import monkey\n\nmonkey.patch_all()",
+        "# no patching: Quart's concurrency is asyncio\n"
+        "# hypercorn --worker-class asyncio bookstore:app",
+        "gevent and eventlet make blocking calls cooperative by patching the standard "
+        "library; they are not WSGI servers but concurrency models. Patched `socket`, "
+        "`threading` and `time` break asyncio (the loop's selector and the thread pool that "
+        "`run_sync` uses), and gunicorn's `gevent`/`eventlet` workers call the app as WSGI. "
+        "Reported at `monkey.patch_all()` / `eventlet.monkey_patch()`, in dependency files, and "
+        "at `-k gevent` / `--worker-class eventlet` in deployment files.",
+        "gevent docs: monkey patching; Hypercorn docs/how_to_guides/configuring.rst",
+        15.0,
+    ),
+    Rule(
+        "QM716",
+        "werkzeug-logger",
+        CAT,
+        "The `werkzeug` logger configured.",
+        "Quart does not log through the `werkzeug` logger: configure `hypercorn.access` and "
+        "`hypercorn.error` (served by Hypercorn) or `quart.app` instead",
+        "logging.getLogger('werkzeug').setLevel(logging.ERROR)",
+        "logging.getLogger('hypercorn.access').setLevel(logging.ERROR)",
+        "Werkzeug's development server writes its access log to the `werkzeug` logger; under "
+        "Hypercorn nothing does, so filters and levels set on it have no effect.",
+        "Hypercorn src/hypercorn/logging.py; Werkzeug src/werkzeug/serving.py (_log)",
+        2.0,
+    ),
+    Rule(
+        "QM717",
+        "response-call-on-close",
+        CAT,
+        "`response.call_on_close(...)`.",
+        "Quart responses have no `call_on_close`: `{what}` raises AttributeError; run the "
+        "clean-up in an `after_request` hook, or after the response with "
+        "`current_app.add_background_task(func)`",
+        "response = send_file(path)\nresponse.call_on_close(lambda: os.remove(path))",
+        "response = await send_file(path)\ncurrent_app.add_background_task(os.remove, path)",
+        "Werkzeug calls the functions when the WSGI server closes the response iterable; "
+        "Quart's `Response` has no such hook. A background task runs after the view returns, "
+        "on the loop, and the app waits for it at shutdown.",
+        "Quart src/quart/wrappers/response.py, src/quart/app.py (add_background_task)",
+        5.0,
+    ),
 )

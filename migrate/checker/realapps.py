@@ -1,0 +1,301 @@
+"""Patterns of grown Flask apps that the family modules do not see.
+
+Green-thread patching (QM715), the ``werkzeug`` logger (QM716),
+``response.call_on_close`` (QM717), extension set-up lines (QM505),
+``unittest.TestCase`` suites that drive the test client (QM608), body checks that
+a TESTING-mode error page can satisfy (QM609), sync generators streamed as server-sent
+events (QM417), Flask-SQLAlchemy ``Model.query`` chains (QM416), WebTest and
+``app.wsgi_app`` in tests (QM706) and ``request.headers.environ`` (QM705).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from migrate.checker import extensions
+from migrate.checker.awaitables import is_request
+from migrate.checker.model import CallSite
+from migrate.checker.model import PendingBlocking
+from migrate.checker.symbols import dotted
+
+if TYPE_CHECKING:
+    from migrate.checker.context import FileContext
+    from migrate.checker.context import Handler
+
+
+GREEN_PATCHES = frozenset(
+    {
+        "gevent.monkey.patch_all",
+        "gevent.monkey.patch_socket",
+        "gevent.monkey.patch_thread",
+        "gevent.monkey.patch_time",
+        "eventlet.monkey_patch",
+    }
+)
+LOGGERS = frozenset({"logging.getLogger"})
+WSGI_TEST_APPS = frozenset({"webtest.TestApp", "webtest.app.TestApp"})
+#: ``Model.query`` methods that run the query (Flask-SQLAlchemy's ``Query`` API).
+QUERY_RUNS = frozenset(
+    {
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "get",
+        "get_or_404",
+        "first_or_404",
+        "one_or_404",
+        "count",
+        "paginate",
+        "scalar",
+        "delete",
+        "update",
+    }
+)
+#: The ``QUERY_RUNS`` that return one model instance.
+QUERY_ONE = frozenset(
+    {"first", "one", "one_or_none", "get", "get_or_404", "first_or_404", "one_or_404"}
+)
+TESTCASE_BASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
+#: Decorators of an extension object that register a callback (``@login_manager.user_loader``).
+EXTENSION_CALLBACKS = frozenset(
+    {
+        "user_loader",
+        "request_loader",
+        "header_loader",
+        "unauthorized_handler",
+        "needs_refresh_handler",
+        "token_loader",
+        "verify_password",
+        "get_password",
+        "error_handler",
+        "exempt",
+    }
+)
+EVENT_STREAM = "text/event-stream"
+RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response"})
+
+
+def _extension_module(ctx: FileContext, func: ast.expr) -> str | None:
+    # ``CORS`` imported from ``flask_cors``: a class (capitalised) of a Flask extension.
+    name = ctx.resolve(func)
+    if name is None or "." not in name:
+        return None
+    top = name.partition(".")[0]
+    last = name.rpartition(".")[2]
+    if extensions.is_extension(top) and last[:1].isupper():
+        return top
+    return None
+
+
+def on_call(ctx: FileContext, node: ast.AST) -> None:
+    """Report green-thread patching, the werkzeug logger, set-up lines and WSGI test drivers."""
+    assert isinstance(node, ast.Call)
+    func = node.func
+    name = ctx.resolve(func)
+    if name in GREEN_PATCHES:
+        ctx.report(node, "QM715", name=name)
+        return
+    if name in LOGGERS and node.args:
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and first.value == "werkzeug":
+            ctx.report(node, "QM716")
+        return
+    if name in WSGI_TEST_APPS:
+        ctx.report(node, "QM706", name=name)
+        return
+    module = _extension_module(ctx, func)
+    if module is not None:
+        what = (dotted(func) or module) + "(...)"
+        ctx.report(node, "QM505", what=what, replacement=extensions.replacement(module))
+        return
+    if name in RESPONSE_CLASSES or (
+        isinstance(func, ast.Attribute) and func.attr == "response_class"
+    ):
+        _event_stream(ctx, node)
+        return
+    if not isinstance(func, ast.Attribute):
+        return
+    attr = func.attr
+    if attr == "call_on_close":
+        ctx.report(node, "QM717", what=f"{dotted(func.value) or 'response'}.call_on_close")
+    elif attr == "init_app" and (tag := ctx.tag_of(func.value)) and tag.startswith("ext:"):
+        what = f"{dotted(func) or attr}(...)"
+        ctx.report(node, "QM505", what=what, replacement=extensions.replacement(tag[4:]))
+    elif attr in QUERY_RUNS and id(node) not in ctx.handled:
+        _model_query(ctx, node)
+    if ctx.scopes and (tag := ctx.tag_of(func.value)) and tag.startswith("inst:"):
+        # ``user.save()`` on a model instance: a call of ``User.save``.
+        text = f"{dotted(func.value) or 'instance'}.{attr}"
+        site = CallSite(f"{tag[5:]}.{attr}", ctx.span(node), ctx.is_awaited(node), text)
+        ctx.scopes[-1].summary.calls.append(site)
+
+
+def _model_query(ctx: FileContext, node: ast.Call) -> None:
+    # ``User.query.filter_by(name=n).first()``: the chain runs the query at its last call.
+    expr: ast.expr = node.func
+    while True:
+        if isinstance(expr, ast.Call):
+            ctx.handled.add(id(expr))
+            expr = expr.func
+        elif isinstance(expr, ast.Attribute):
+            if (
+                expr.attr == "query"
+                and isinstance(expr.value, ast.Name)
+                and expr.value.id[:1].isupper()
+            ):
+                text = f"{expr.value.id}.query"
+                ctx.add_pending(PendingBlocking("orm:", ctx.span(node), text, None, True))
+                return
+            expr = expr.value
+        else:
+            return
+
+
+def _event_stream(ctx: FileContext, node: ast.Call) -> None:
+    # ``Response(gen(), mimetype="text/event-stream")`` with ``gen`` a sync generator here.
+    if ctx.is_test_file:
+        return
+    kinds = [k.value for k in node.keywords if k.arg in ("mimetype", "content_type")]
+    if not any(isinstance(v, ast.Constant) and v.value == EVENT_STREAM for v in kinds):
+        return
+    body = node.args[0] if node.args else None
+    if isinstance(body, ast.Call) and ctx.resolve(body.func) == "flask.stream_with_context":
+        body = body.args[0] if body.args else None
+    if not isinstance(body, ast.Call):
+        return
+    generator = ctx.callee_qualname(body.func)
+    if generator is None:
+        return
+    span = ctx.span(body)
+    text = dotted(body.func) or "generator"
+
+    def check() -> None:
+        for func in ctx.result.functions:
+            if func.qualname == generator and func.is_generator and not func.is_async:
+                ctx.report(span, "QM417", name=text)
+
+    ctx.deferred.append(check)
+
+
+def _model_class(ctx: FileContext, value: ast.expr) -> str | None:
+    # ``User.query.filter_by(...).first()`` → the class ``User`` of the checked code.
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in QUERY_ONE
+    ):
+        return None
+    expr: ast.expr = value.func.value
+    while isinstance(expr, ast.Call | ast.Attribute):
+        if isinstance(expr, ast.Attribute) and expr.attr == "query":
+            return ctx.callee_qualname(expr.value)
+        expr = expr.func if isinstance(expr, ast.Call) else expr.value
+    return None
+
+
+def on_assign(ctx: FileContext, node: ast.AST) -> None:
+    """Tag ``login_manager = LoginManager()`` and ``user = User.query...first()``."""
+    assert isinstance(node, ast.Assign)
+    value = node.value
+    model = _model_class(ctx, value)
+    if model is not None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                ctx.bind_tag(target, f"inst:{model}")
+        return
+    if isinstance(value, ast.Call) and (module := _extension_module(ctx, value.func)):
+        for target in node.targets:
+            if isinstance(target, ast.Name) and ctx.tag_of(target) is None:
+                ctx.bind_tag(target, f"ext:{module}")
+
+
+def on_function(ctx: FileContext, node: ast.AST) -> None:
+    """Report ``@login_manager.user_loader``-style registrations on an extension object."""
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if not isinstance(target, ast.Attribute) or target.attr not in EXTENSION_CALLBACKS:
+            continue
+        tag = ctx.tag_of(target.value)
+        if tag is not None and tag.startswith("ext:"):
+            what = dotted(target) or target.attr
+            ctx.report(dec, "QM505", what=what, replacement=extensions.replacement(tag[4:]))
+
+
+def on_attribute(ctx: FileContext, node: ast.AST) -> None:
+    """Report ``request.headers.environ``."""
+    assert isinstance(node, ast.Attribute)
+    value = node.value
+    if (
+        node.attr == "environ"
+        and isinstance(value, ast.Attribute)
+        and value.attr == "headers"
+        and is_request(ctx, value.value)
+    ):
+        ctx.report(node, "QM705", what=f"{dotted(node) or 'request.headers.environ'}")
+
+
+def on_class(ctx: FileContext, node: ast.AST) -> None:
+    """Report a ``unittest.TestCase`` whose tests use the test client (QM6xx inside)."""
+    assert isinstance(node, ast.ClassDef)
+    if not any(ctx.resolve(base) in TESTCASE_BASES for base in node.bases):
+        return
+    first, last = node.lineno, node.end_lineno or node.lineno
+    span = ctx.def_span(node)
+
+    def check() -> None:
+        inside = [
+            f
+            for f in ctx.result.findings
+            if f.code.startswith("QM6") and f.code != "QM608" and first <= f.line <= last
+        ]
+        if inside:
+            ctx.report(span, "QM608", name=node.name)
+
+    ctx.deferred.append(check)
+
+
+def on_assert(ctx: FileContext, node: ast.AST) -> None:
+    """Report ``assert b"..." in response.data`` in a test that never checks the status."""
+    assert isinstance(node, ast.Assert)
+    test = node.test
+    if not ctx.scopes or not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return
+    if not isinstance(test.ops[0], ast.In):
+        return
+    needle = test.left
+    if not isinstance(needle, ast.Constant) or not isinstance(needle.value, bytes | str):
+        return
+    haystack = test.comparators[0]
+    if isinstance(haystack, ast.Await):
+        haystack = haystack.value
+    if isinstance(haystack, ast.Call):
+        haystack = haystack.func
+    if not isinstance(haystack, ast.Attribute) or haystack.attr not in ("data", "get_data"):
+        return
+    if ctx.tag_of(haystack.value) != "t:response":
+        return
+    scope = ctx.scopes[-1]
+    if _checks_status(scope.node):
+        return
+    ctx.report(test, "QM609", what=dotted(haystack) or "response.data")
+
+
+def _checks_status(func: ast.AST) -> bool:
+    return any(
+        isinstance(sub, ast.Attribute) and sub.attr in ("status_code", "status")
+        for sub in ast.walk(func)
+    )
+
+
+HANDLERS: list[tuple[type[ast.AST], Handler]] = [
+    (ast.Call, on_call),
+    (ast.Assign, on_assign),
+    (ast.FunctionDef, on_function),
+    (ast.AsyncFunctionDef, on_function),
+    (ast.Attribute, on_attribute),
+    (ast.ClassDef, on_class),
+    (ast.Assert, on_assert),
+]

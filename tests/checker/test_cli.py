@@ -299,3 +299,53 @@ def test_module_entry_point() -> None:
         env=env,
     )
     assert done.returncode == 0 and done.stdout.startswith("QM101")
+
+
+def test_named_folder_that_gitignore_excludes_is_said_and_exits_2(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("generated/\n")
+    (project / "generated").mkdir()
+    (project / "generated" / "mod.py").write_text(APP)
+    code, out, err = _run(capsys, "check", "generated")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "migrate: warning: generated: not checked: every file under it is excluded by a "
+        "pattern or .gitignore (pass --no-respect-gitignore or change the excludes)",
+        "migrate: error: no files to check under generated",
+    ]
+    code, out, _ = _run(capsys, "check", "--no-respect-gitignore", "generated")
+    assert code == 1 and "generated/mod.py:10:22: QM201" in out
+
+
+def test_excluded_folder_beside_a_checked_one_is_said(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "vendor").mkdir()
+    (project / "vendor" / "mod.py").write_text(APP)
+    code, out, err = _run(capsys, "check", "--extend-exclude", "mod.py", "vendor", "app.py")
+    assert code == 1 and "app.py:10:22: QM201" in out and "vendor" not in out
+    assert err.startswith("migrate: warning: vendor: not checked: every file under it")
+
+
+def test_force_exclude_applies_to_named_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "check", "--force-exclude", "--exclude", "app.py", "app.py")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == (
+        "migrate: warning: app.py: not checked: excluded by the pattern matching 'app.py'"
+    )
+    (project / "pyproject.toml").write_text(
+        '[tool.migrate]\nforce-exclude = true\nextend-exclude = ["app.py"]\n'
+    )
+    code, _, _ = _run(capsys, "check", "app.py")
+    assert code == 2
+
+
+def test_empty_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    code, out, err = _run(capsys, "check", str(tmp_path / "empty"))
+    assert (code, out) == (2, "")
+    assert err == f"migrate: error: no files to check under {tmp_path / 'empty'}\n"

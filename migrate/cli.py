@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from migrate.checker import config
 from migrate.checker import output
+from migrate.checker import project
 from migrate.checker import sarif
 from migrate.checker.discovery import DEFAULT_EXCLUDE
 from migrate.checker.discovery import discover_explained
@@ -140,7 +141,8 @@ def _check(args: argparse.Namespace) -> int:
     if not files:
         # A gate that passes on nothing is worse than one that fails: say so, exit 2.
         raise UsageError("no files to check under " + ", ".join(str(p) for p in paths))
-    report = run(files, enabled, args.jobs)
+    context = project.context_files(files, paths, exclude, respect)
+    report = run(files, enabled, args.jobs, context)
     for error in report.errors:
         print(error, file=sys.stderr)
     docs_url = args.docs_url or settings.docs_url

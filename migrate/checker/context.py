@@ -263,12 +263,28 @@ class FileContext:
                     if scope.class_qual:
                         return f"{scope.class_qual}.{func.attr}"
                 return None
+            if self._is_param(func):
+                # ``app.test_request_context()`` on a parameter ``app`` is not a call of
+                # the module's own ``app`` (a pytest fixture of that name, say).
+                return None
             target = self.symbols.resolve(func)
         else:
             return None
         if target and target.partition(".")[0] in self.local_roots:
             return target
         return None
+
+    def _is_param(self, expr: ast.expr) -> bool:
+        while isinstance(expr, ast.Attribute):
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return False
+        for scope in reversed(self.scopes):
+            if expr.id in scope.params:
+                return True
+            if expr.id in scope.tags or expr.id in scope.nested:
+                return False
+        return False
 
     # -- traversal -------------------------------------------------------------
 

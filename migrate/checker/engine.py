@@ -147,6 +147,7 @@ def analyze_all(files: Sequence[Path], jobs: int | None = None) -> list[FileResu
     for path in files:
         module, is_package = module_name(path) if path.suffix == ".py" else ("", False)
         tasks.append(Task(str(path), _display(path), module, is_package))
+    tasks = _unique_modules(tasks)
     local_roots = frozenset(t.module.partition(".")[0] for t in tasks if t.module)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(tasks) // 16))
     if workers <= 1 or len(tasks) < PARALLEL_MIN_FILES:
@@ -156,6 +157,29 @@ def analyze_all(files: Sequence[Path], jobs: int | None = None) -> list[FileResu
     with ProcessPoolExecutor(max_workers=workers) as pool:
         parts = pool.map(_analyze_chunk, chunks, [local_roots] * len(chunks))
         return [result for part in parts for result in part]
+
+
+def _unique_modules(tasks: list[Task]) -> list[Task]:
+    # Files outside any package are named by their stem: two ``conftest.py`` (or
+    # ``app.py``) in different folders would share their functions' names, and the
+    # whole-run pass would keep one of them, depending on which paths were given.
+    # Such files are named by their path instead (``tests/unit/conftest.py`` →
+    # ``tests.unit.conftest``).
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task.module] = counts.get(task.module, 0) + 1
+    out = []
+    for task in tasks:
+        if (
+            task.module
+            and "." not in task.module
+            and counts[task.module] > 1
+            and not task.is_package
+        ):
+            dotted = Path(task.display).with_suffix("").as_posix().strip("./").replace("/", ".")
+            task = Task(task.path, task.display, dotted or task.module, task.is_package)
+        out.append(task)
+    return out
 
 
 def _max_content_length(results: Sequence[FileResult]) -> list[Finding]:
@@ -185,13 +209,21 @@ def run(
     files: Sequence[Path],
     enabled: frozenset[str],
     jobs: int | None = None,
+    context: Sequence[Path] = (),
 ) -> Report:
-    """Check ``files`` and return the findings of the ``enabled`` codes, sorted."""
-    results = analyze_all(files, jobs)
+    """Check ``files`` and return the findings of the ``enabled`` codes, sorted.
+
+    ``context`` files (see :mod:`migrate.checker.project`) are analysed with them, for
+    the whole-run pass, but neither reported nor counted.
+    """
+    named = {_display(path) for path in files}
+    extra = [path for path in context if _display(path) not in named]
+    every = analyze_all([*files, *extra], jobs)
+    results = [r for r in every if r.path in named]
     report = Report(files=len(results))
-    parsed = [r for r in results if r.error is None]
+    parsed = [r for r in every if r.error is None]
     report.errors = [f"{r.path}: skipped: {r.error}" for r in results if r.error]
-    report.lines = sum(r.lines for r in parsed)
+    report.lines = sum(r.lines for r in results if r.error is None)
     findings = [f for r in parsed for f in r.findings]
     findings += callgraph.propagate(parsed)
     findings += _max_content_length(parsed)
@@ -200,6 +232,8 @@ def run(
     kept = set()
     for finding in findings:
         source = by_path.get(finding.path)
+        if finding.path not in named:
+            continue
         if finding.code not in enabled or source is None or source.file_noqa:
             continue
         if noqa.suppressed(finding.code, finding.line, source.noqa):

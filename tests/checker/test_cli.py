@@ -349,3 +349,47 @@ def test_empty_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code, out, err = _run(capsys, "check", str(tmp_path / "empty"))
     assert (code, out) == (2, "")
     assert err == f"migrate: error: no files to check under {tmp_path / 'empty'}\n"
+
+
+def _write_project(root: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname = 'shop'\n",
+        "shop/__init__.py": "from flask import Flask\n\n\ndef create_app():\n"
+        "    app = Flask(__name__)\n    app.config['MAX_CONTENT_LENGTH'] = 1\n    return app\n",
+        "shop/body.py": "from flask import request\n\n\ndef read_body():\n"
+        "    return request.get_json()\n",
+        "tests/conftest.py": "import pytest\n\nfrom shop import create_app\n\n\n"
+        "@pytest.fixture\ndef app():\n    return create_app()\n\n\n"
+        "@pytest.fixture\ndef req_ctx(app):\n    ctx = app.test_request_context()\n"
+        "    ctx.push()\n    yield ctx\n    ctx.pop()\n",
+        "tests/test_body.py": "from shop.body import read_body\n\n\n"
+        "def test_body(req_ctx):\n    assert read_body() is None\n",
+        # A second conftest.py outside any package, with a fixture of the same name.
+        "other/tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef req_ctx():\n"
+        "    return 1\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_findings_do_not_depend_on_the_paths_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    runs = {}
+    for argv in (["tests"], ["."], ["tests/test_body.py", "tests/conftest.py"]):
+        _, out, _ = _run(capsys, "check", "--no-summary", *argv)
+        runs[" ".join(argv)] = sorted(
+            line.split(" ", 2)[:2] for line in out.splitlines() if line.startswith("tests/")
+        )
+    assert runs["tests"] == runs["."] == runs["tests/test_body.py tests/conftest.py"]
+    codes = {tuple(item) for item in runs["tests"]}
+    # The fixture's own context (QM212) and the helper from the app package (QM307).
+    assert ("tests/conftest.py:14:5:", "QM212") in codes
+    assert ("tests/conftest.py:12:1:", "QM306") in codes
+    assert ("tests/test_body.py:5:12:", "QM307") in codes
+    # The context (the app package) is read but not reported or counted.
+    _, out, _ = _run(capsys, "check", "tests/test_body.py")
+    assert "shop/" not in out and "in 1 of 1 files" in out

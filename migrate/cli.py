@@ -142,7 +142,9 @@ def _check(args: argparse.Namespace) -> int:
         # A gate that passes on nothing is worse than one that fails: say so, exit 2.
         raise UsageError("no files to check under " + ", ".join(str(p) for p in paths))
     context = project.context_files(files, paths, exclude, respect)
-    report = run(files, enabled, args.jobs, context)
+    base = settings.source.parent if settings.source is not None else Path.cwd()
+    mounted = [(base / name).resolve() for name in settings.mounted_wsgi]
+    report = run(files, enabled, args.jobs, context, mounted)
     for error in report.errors:
         print(error, file=sys.stderr)
     docs_url = args.docs_url or settings.docs_url

@@ -127,7 +127,7 @@ def _spread(
         callee = queue.popleft()
         for caller in callers.get(callee, ()):
             name = caller.qualname
-            if caller.is_async or caller.off_loop or name in becomes:
+            if caller.is_async or caller.off_loop or caller.stays_sync or name in becomes:
                 continue
             becomes[name] = ("QM305", {"name": caller.name, "callee": callee.rpartition(".")[2]})
             queue.append(name)
@@ -264,7 +264,12 @@ def propagate(results: Sequence[FileResult]) -> list[Finding]:
         # A sync function whose blocking call gets fixed gains an ``await``: it
         # becomes async too, and so do its callers (until nothing changes).
         new = [
-            q for q in on_loop if blocked[q] and q not in becomes and not graph.funcs[q].is_async
+            q
+            for q in on_loop
+            if blocked[q]
+            and q not in becomes
+            and not graph.funcs[q].is_async
+            and not graph.funcs[q].stays_sync
         ]
         if not new:
             break

@@ -7,6 +7,8 @@ defaults; command-line options override them. Recognised keys:
 ``select``, ``ignore``, ``extend-select`` (lists of codes or prefixes),
 ``exclude`` (replaces the default excludes), ``extend-exclude`` (adds to them),
 both lists of glob patterns, ``respect-gitignore`` (bool, default true),
+``mounted-wsgi`` (paths, relative to the ``pyproject.toml``, of the Flask packages that
+stay behind ``migrate.mount_wsgi``: see :func:`migrate.checker.engine.run`),
 ``force-exclude`` (bool, default false: apply the excludes to files named on the
 command line too, as ruff's option of that name), and
 ``docs-url`` (base of the rule page links in JSON and SARIF output).
@@ -20,7 +22,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude", "mounted-wsgi")
 KEYS = (*LIST_KEYS, "respect-gitignore", "force-exclude", "docs-url")
 
 
@@ -39,6 +41,7 @@ class Settings:
     extend_exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     force_exclude: bool = False
+    mounted_wsgi: list[str] = field(default_factory=list)
     docs_url: str | None = None
     source: Path | None = None
 
@@ -92,6 +95,7 @@ def load(path: Path) -> Settings:
         extend_exclude=table.get("extend-exclude", []),
         respect_gitignore=table.get("respect-gitignore", True),
         force_exclude=table.get("force-exclude", False),
+        mounted_wsgi=table.get("mounted-wsgi", []),
         docs_url=table.get("docs-url"),
         source=path,
     )

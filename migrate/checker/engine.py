@@ -159,6 +159,33 @@ def analyze_all(files: Sequence[Path], jobs: int | None = None) -> list[FileResu
         return [result for part in parts for result in part]
 
 
+#: What is still reported in a package that stays behind ``mount_wsgi``: green-thread
+#: patching, which breaks the event loop of the whole process, and blocking calls in
+#: functions the Quart app calls on its loop.
+MOUNT_CODES = ("QM4", "QM715")
+
+
+def _under(display: str, mounted: Sequence[Path]) -> bool:
+    if not mounted:
+        return False
+    path = Path(display).resolve()
+    return any(path == root or root in path.parents for root in mounted)
+
+
+def _keep_wsgi(result: FileResult) -> None:
+    # Flask serves these: nothing in them is a root of async-ness by itself.
+    result.registered = []
+    result.view_decorators = []
+    result.app_sites = []
+    result.stream_sites = []
+    for func in result.functions:
+        func.root = func.root_code = None
+        func.awaits = []
+        func.context_awaits = 0
+        func.param_calls = []
+        func.stays_sync = True
+
+
 def _unique_modules(tasks: list[Task]) -> list[Task]:
     # Files outside any package are named by their stem: two ``conftest.py`` (or
     # ``app.py``) in different folders would share their functions' names, and the
@@ -210,11 +237,17 @@ def run(
     enabled: frozenset[str],
     jobs: int | None = None,
     context: Sequence[Path] = (),
+    mounted: Sequence[Path] = (),
 ) -> Report:
     """Check ``files`` and return the findings of the ``enabled`` codes, sorted.
 
     ``context`` files (see :mod:`migrate.checker.project`) are analysed with them, for
-    the whole-run pass, but neither reported nor counted.
+    the whole-run pass, but neither reported nor counted. Files under a ``mounted``
+    folder (or equal to a ``mounted`` file) belong to a Flask app that stays behind
+    :func:`migrate.mount_wsgi`: it keeps running as WSGI in worker threads, so its
+    views, hooks and helpers do not become async and its Flask imports, extensions
+    and settings stay; only what breaks the mount is reported there (see
+    :data:`MOUNT_CODES`).
     """
     named = {_display(path) for path in files}
     extra = [path for path in context if _display(path) not in named]
@@ -222,6 +255,10 @@ def run(
     results = [r for r in every if r.path in named]
     report = Report(files=len(results))
     parsed = [r for r in every if r.error is None]
+    kept_wsgi = {r.path for r in parsed if _under(r.path, mounted)}
+    for result in parsed:
+        if result.path in kept_wsgi:
+            _keep_wsgi(result)
     report.errors = [f"{r.path}: skipped: {r.error}" for r in results if r.error]
     report.lines = sum(r.lines for r in results if r.error is None)
     findings = [f for r in parsed for f in r.findings]
@@ -233,6 +270,8 @@ def run(
     for finding in findings:
         source = by_path.get(finding.path)
         if finding.path not in named:
+            continue
+        if finding.path in kept_wsgi and not finding.code.startswith(MOUNT_CODES):
             continue
         if finding.code not in enabled or source is None or source.file_noqa:
             continue

@@ -106,6 +106,9 @@ class FuncSummary:
     param_calls: list[CallSite] = field(default_factory=list)
     startup_blocking: list[Finding] = field(default_factory=list)
     startup_pending: list[PendingBlocking] = field(default_factory=list)
+    #: In a package that stays behind ``mount_wsgi``: never made async, only its
+    #: blocking calls are reported when the Quart app calls it on the loop.
+    stays_sync: bool = False
 
 
 @dataclass(slots=True)

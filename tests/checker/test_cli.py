@@ -393,3 +393,37 @@ def test_findings_do_not_depend_on_the_paths_given(
     # The context (the app package) is read but not reported or counted.
     _, out, _ = _run(capsys, "check", "tests/test_body.py")
     assert "shop/" not in out and "in 1 of 1 files" in out
+
+
+MOUNTED = {
+    "pyproject.toml": '[tool.migrate]\nmounted-wsgi = ["legacy"]\n',
+    "legacy/__init__.py": "import time\n\nfrom flask import Flask\nfrom flask import request\n"
+    "from flask_cors import CORS\nfrom gevent import monkey\n\nmonkey.patch_all()\n"
+    "flask_app = Flask(__name__)\nCORS(flask_app)\n\n\n@flask_app.post('/old')\ndef old():\n"
+    "    time.sleep(1)\n    return {'got': request.form['x']}\n\n\n"
+    "def slow_total():\n    time.sleep(1)\n    return 3\n",
+    "app.py": "from quart import Quart\n\nfrom legacy import flask_app\nfrom legacy import "
+    "slow_total\nfrom migrate import mount_wsgi\n\napp = Quart(__name__, static_folder=None)\n"
+    "app.config['MAX_CONTENT_LENGTH'] = 1\nmount_wsgi(app, flask_app)\n\n\n"
+    "@app.get('/total')\nasync def total():\n    return {'total': slow_total()}\n",
+}
+
+
+def test_mounted_wsgi_package_is_checked_for_what_breaks_the_mount(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in MOUNTED.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = _run(capsys, "check", "--no-summary", ".")
+    found = sorted(line.split(" ", 2)[:2] for line in out.splitlines())
+    # Green threads break the loop; the Quart view's call blocks it. The Flask view, its
+    # imports, extension and body read stay as they are, served by Flask in a thread.
+    assert found == [
+        ["legacy/__init__.py:20:5:", "QM401"],
+        ["legacy/__init__.py:8:1:", "QM715"],
+    ]
+    _, out, _ = _run(capsys, "check", "--no-summary", "--isolated", ".")
+    codes = {line.split()[1] for line in out.splitlines()}
+    assert {"QM101", "QM201", "QM301", "QM307", "QM505"} <= codes

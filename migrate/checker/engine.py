@@ -22,6 +22,7 @@ from migrate.checker import awaitables
 from migrate.checker import blocking
 from migrate.checker import callgraph
 from migrate.checker import depfiles
+from migrate.checker import deployfiles
 from migrate.checker import extensions
 from migrate.checker import imports
 from migrate.checker import noqa
@@ -98,6 +99,8 @@ def analyze(task: Task, local_roots: frozenset[str]) -> FileResult:
             result.findings = depfiles.check_file(task.display, source)
         else:
             result = _analyze_python(task, source, local_roots)
+            if Path(task.path).name == "setup.py":
+                result.findings += deployfiles.check_file(task.display, source)
     except SyntaxError as exc:
         result.error = f"syntax error at line {exc.lineno}: {exc.msg}"
         return result

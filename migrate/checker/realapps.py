@@ -1,6 +1,6 @@
 """Patterns of grown Flask apps that the family modules do not see.
 
-Green-thread patching (QM715), the ``werkzeug`` logger (QM716),
+Green-thread patching and gunicorn's gevent/eventlet ``worker_class`` (QM715), the ``werkzeug`` logger (QM716),
 ``response.call_on_close`` (QM717), extension set-up lines (QM505),
 ``unittest.TestCase`` suites that drive the test client (QM608), body checks that
 a TESTING-mode error page can satisfy (QM609), sync generators streamed as server-sent
@@ -199,6 +199,12 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
     """Tag ``login_manager = LoginManager()`` and ``user = User.query...first()``."""
     assert isinstance(node, ast.Assign)
     value = node.value
+    if ctx.gunicorn_config and any(
+        isinstance(t, ast.Name) and t.id == "worker_class" for t in node.targets
+    ):
+        if isinstance(value, ast.Constant) and str(value.value).lower() in ("gevent", "eventlet"):
+            ctx.report(value, "QM715", name=f"worker_class = {value.value!r}")
+        return
     model = _model_class(ctx, value)
     if model is not None:
         for target in node.targets:

@@ -278,4 +278,35 @@ RULES = (
         "Quart src/quart/wrappers/response.py, src/quart/app.py (add_background_task)",
         5.0,
     ),
+    Rule(
+        "QM718",
+        "flask-env-var",
+        CAT,
+        "A Flask CLI environment variable in a deployment file.",
+        "Quart's CLI does not read `{name}`: set `{quart}` (Quart reads `.env` and "
+        "`.quartenv`, never `.flaskenv`)",
+        "FLASK_APP=bookstore:create_app\nFLASK_DEBUG=1",
+        "QUART_APP=bookstore:create_app\nQUART_DEBUG=1",
+        "Flask's CLI reads `FLASK_APP`, `FLASK_DEBUG` and the `FLASK_RUN_*` options, and loads "
+        "`.flaskenv`; Quart's reads the `QUART_` names (`auto_envvar_prefix='QUART'`) and "
+        "loads `.env` and `.quartenv`. Reported in `.env`, `.flaskenv`, compose files, "
+        "Dockerfiles, supervisor programs, Procfiles and shell scripts.",
+        "Quart src/quart/cli.py (load_dotenv, QuartGroup)",
+        2.0,
+    ),
+    Rule(
+        "QM719",
+        "flask-run-command",
+        CAT,
+        "`flask run` in a start command.",
+        "`flask run` starts Werkzeug's development server for a WSGI app: use `quart run` "
+        "in development, `hypercorn module:app` to serve",
+        "web: flask run --host 0.0.0.0",
+        "web: hypercorn --bind 0.0.0.0:$PORT bookstore:app",
+        "The `flask` command loads the app through Flask's CLI and serves it with Werkzeug; it "
+        "cannot serve a Quart app. Reported in Procfiles, supervisor programs, compose files, "
+        "Dockerfiles and shell scripts.",
+        "Quart src/quart/cli.py (run_command); Quart docs/tutorials/deployment.rst",
+        2.0,
+    ),
 )

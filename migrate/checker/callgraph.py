@@ -110,6 +110,11 @@ def _roots(graph: _Graph, results: Sequence[FileResult]) -> dict[str, tuple[str,
         elif func.param_calls and parent in decorators:
             fields = {"name": func.name, "decorator": parent.rpartition(".")[2]}
             roots[func.qualname] = ("QM304", fields)
+        elif func.param_calls and parent.rpartition(".")[0] in decorators:
+            # A decorator factory, ``@admin_required("x")``: the wrapper is two levels down.
+            factory = parent.rpartition(".")[0]
+            fields = {"name": func.name, "decorator": factory.rpartition(".")[2]}
+            roots[func.qualname] = ("QM304", fields)
         elif func.awaits:
             what, line = func.awaits[0]
             fields = {"name": func.name, "what": f"`{what}`", "line": str(line)}

@@ -2,7 +2,8 @@
 
 Green-thread patching and gunicorn's gevent/eventlet ``worker_class`` (QM715), the ``werkzeug`` logger (QM716),
 ``response.call_on_close`` (QM717), extension set-up lines (QM505),
-``unittest.TestCase`` suites that drive the test client (QM608), body checks that
+``unittest.TestCase`` suites that drive the test client (QM608), URL converters that
+do I/O (QM418), body checks that
 a TESTING-mode error page can satisfy (QM609), sync generators streamed as server-sent
 events (QM417), Flask-SQLAlchemy ``Model.query`` chains (QM416), WebTest and
 ``app.wsgi_app`` in tests (QM706) and ``request.headers.environ`` (QM705).
@@ -73,6 +74,10 @@ EXTENSION_CALLBACKS = frozenset(
         "exempt",
     }
 )
+CONVERTER_BASES = frozenset(
+    {"werkzeug.routing.BaseConverter", "werkzeug.routing.converters.BaseConverter"}
+)
+CONVERTER_METHODS = frozenset({"to_python", "to_url"})
 EVENT_STREAM = "text/event-stream"
 RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response"})
 
@@ -246,6 +251,9 @@ def on_attribute(ctx: FileContext, node: ast.AST) -> None:
 def on_class(ctx: FileContext, node: ast.AST) -> None:
     """Report a ``unittest.TestCase`` whose tests use the test client (QM6xx inside)."""
     assert isinstance(node, ast.ClassDef)
+    if any(ctx.resolve(base) in CONVERTER_BASES for base in node.bases):
+        _check_converter(ctx, node)
+        return
     if not any(ctx.resolve(base) in TESTCASE_BASES for base in node.bases):
         return
     first, last = node.lineno, node.end_lineno or node.lineno
@@ -259,6 +267,34 @@ def on_class(ctx: FileContext, node: ast.AST) -> None:
         ]
         if inside:
             ctx.report(span, "QM608", name=node.name)
+
+    ctx.deferred.append(check)
+
+
+def _check_converter(ctx: FileContext, node: ast.ClassDef) -> None:
+    # ``to_python``/``to_url`` run while Quart matches the URL, on the loop, and stay sync.
+    methods = {
+        stmt.name
+        for stmt in node.body
+        if isinstance(stmt, ast.FunctionDef) and stmt.name in CONVERTER_METHODS
+    }
+    outer = ctx.scopes[-1].summary.qualname if ctx.scopes else ctx.module
+    wanted = {f"{outer}.{node.name}.{name}" for name in methods}
+    spans = {
+        f"{outer}.{node.name}.{stmt.name}": ctx.def_span(stmt)
+        for stmt in node.body
+        if isinstance(stmt, ast.FunctionDef) and stmt.name in methods
+    }
+
+    def check() -> None:
+        for func in ctx.result.functions:
+            if func.qualname not in wanted:
+                continue
+            calls = [f.message.split("`", 2)[1] for f in func.blocking]
+            calls += [p.text for p in func.pending if p.orm]
+            if calls:
+                name = f"{node.name}.{func.name}"
+                ctx.report(spans[func.qualname], "QM418", name=name, call=calls[0])
 
     ctx.deferred.append(check)
 

@@ -273,4 +273,23 @@ RULES = (
         "(run_sync_iterable)",
         15.0,
     ),
+    Rule(
+        "QM418",
+        "blocking-converter",
+        CAT,
+        "A URL converter that does I/O.",
+        "`{name}` runs on the event loop while Quart matches the URL, and cannot be async: "
+        "`{call}` blocks it; convert the text only, and load the object in the view with "
+        "`await`",
+        "class UserConverter(BaseConverter):\n    def to_python(self, value):\n"
+        "        return User.query.get_or_404(int(value))",
+        "class UserConverter(BaseConverter):\n    def to_python(self, value):\n"
+        "        return int(value)\n\n@app.get('/users/<user:user_id>')\n"
+        "async def show(user_id):\n    user = await load_user(user_id)",
+        "Werkzeug calls `to_python` while matching the request's URL and `to_url` in "
+        "`url_for`; Quart does both on the event loop, synchronously, so a query or file read "
+        "there stalls every request, and no `await` can go there.",
+        "Werkzeug src/werkzeug/routing/converters.py; Quart src/quart/ctx.py (match_request)",
+        15.0,
+    ),
 )

@@ -6,6 +6,7 @@ from flask import request  # error: QM101
 from flask import stream_with_context  # error: QM101
 from passlib.context import CryptContext
 from passlib.hash import pbkdf2_sha256
+from werkzeug.routing import BaseConverter
 
 from shop import User
 from shop import app
@@ -80,3 +81,16 @@ def close_files(files):
 @login_required
 def admin():  # error: QM301
     return user(1)  # error: QM307 (a view calling another view)
+
+
+class UserConverter(BaseConverter):
+    def to_python(self, value):  # error: QM418
+        return User.query.get_or_404(int(value))
+
+    def to_url(self, value):  # ok: QM418
+        return str(value.id)
+
+
+class ListConverter(BaseConverter):
+    def to_python(self, value):  # ok: QM418
+        return value.split(",")

@@ -1,0 +1,600 @@
+"""Advice is code: for each rule, a program, the edit its message asks for, and a run.
+
+Each :class:`Case` is a small program that is already Quart except for the one pattern
+the rule reports. ``edits`` are the change the rule's message asks for, as text
+replacements; the harness (``test_advice.py``) checks that the message names the new
+code, that the finding is gone once the edits are made, and that the edited program
+runs to its end (its own assertions drive the app with Quart's test client). Where
+``fails_before`` is set, the unedited program must fail, so the case shows the bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HEAD = """import asyncio
+
+from quart import Quart
+from quart import request
+
+app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One rule's advice applied: ``edits`` turn ``program`` into the fixed program."""
+
+    code: str
+    program: str
+    edits: tuple[tuple[str, str], ...]
+    #: Text of the message's advice that the edited code must contain.
+    advice: str
+    fails_before: bool = True
+
+
+CASES = (
+    Case(
+        "QM201",
+        HEAD
+        + """
+
+@app.post("/books")
+async def create():
+    form = request.form
+    return {"title": form["title"]}
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert response.status_code == 200, response.status_code
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (("form = request.form", "form = await request.form"),),
+        "await request.form",
+    ),
+    Case(
+        "QM201",
+        HEAD
+        + """
+
+@app.post("/books")
+async def create():
+    data = request.get_json()
+    return {"title": data["title"]}
+
+
+async def main():
+    response = await app.test_client().post("/books", json={"title": "Dune"})
+    assert response.status_code == 200, response.status_code
+
+
+asyncio.run(main())
+""",
+        (("data = request.get_json()", "data = await request.get_json()"),),
+        "await request.get_json()",
+    ),
+    Case(
+        "QM203",
+        HEAD.replace("from quart import request", "from quart import render_template_string")
+        + """
+
+@app.get("/")
+async def index():
+    return render_template_string("<p>{{ n }}</p>", n=3)
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "<p>3</p>"
+
+
+asyncio.run(main())
+""",
+        (("return render_template_string(", "return await render_template_string("),),
+        "await render_template_string(",
+    ),
+    Case(
+        "QM204",
+        HEAD.replace("from quart import request", "from quart import make_response")
+        + """
+
+@app.get("/")
+async def index():
+    response = make_response("hello", 201)
+    response.headers["X-Shelf"] = "3"
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert response.status_code == 201 and response.headers["X-Shelf"] == "3"
+
+
+asyncio.run(main())
+""",
+        (("response = make_response(", "response = await make_response("),),
+        "await make_response(",
+    ),
+    Case(
+        "QM205",
+        HEAD.replace("from quart import request", "import io\n\nfrom quart import send_file")
+        + """
+
+@app.get("/cover")
+async def cover():
+    return send_file(io.BytesIO(b"GIF89a"), mimetype="image/gif")
+
+
+async def main():
+    response = await app.test_client().get("/cover")
+    assert await response.get_data() == b"GIF89a"
+
+
+asyncio.run(main())
+""",
+        (("return send_file(", "return await send_file("),),
+        "await send_file(",
+    ),
+    Case(
+        "QM208",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import flash\nfrom quart import get_flashed_messages",
+        )
+        + """
+app.secret_key = "k"
+
+
+@app.post("/save")
+async def save():
+    flash("saved")
+    return {"messages": get_flashed_messages()}
+
+
+async def main():
+    response = await app.test_client().post("/save")
+    assert await response.get_json() == {"messages": ["saved"]}
+
+
+asyncio.run(main())
+""",
+        (('    flash("saved")', '    await flash("saved")'),),
+        "await flash(",
+    ),
+    Case(
+        "QM601",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def test_index():
+    client = app.test_client()
+    response = client.get("/")
+    assert response.status_code == 200
+
+
+asyncio.run(test_index())
+""",
+        (("response = client.get(", "response = await client.get("),),
+        "await client.get(",
+    ),
+    Case(
+        "QM603",
+        HEAD
+        + """
+
+@app.post("/login")
+async def login():
+    form = await request.form
+    return {"user": form.get("user")}
+
+
+async def test_login():
+    client = app.test_client()
+    response = await client.post("/login", data={"user": "ada"})
+    assert await response.get_json() == {"user": "ada"}
+
+
+asyncio.run(test_login())
+""",
+        (('data={"user": "ada"}', 'form={"user": "ada"}'),),
+        "form=",
+    ),
+    Case(
+        "QM604",
+        HEAD
+        + """
+
+@app.post("/upload")
+async def upload():
+    return {"type": request.content_type}
+
+
+async def test_upload():
+    client = app.test_client()
+    response = await client.post("/upload", data="a,b", content_type="text/csv")
+    assert (await response.get_json())["type"] == "text/csv"
+
+
+asyncio.run(test_upload())
+""",
+        (('content_type="text/csv"', "headers={'Content-Type': 'text/csv'}"),),
+        "headers={'Content-Type': ...}",
+    ),
+    Case(
+        "QM605",
+        HEAD
+        + """
+
+@app.get("/search")
+async def search():
+    return {"q": request.args["q"]}
+
+
+async def test_search():
+    client = app.test_client()
+    response = await client.get("/search", query_string="q=flask")
+    assert await response.get_json() == {"q": "flask"}
+
+
+asyncio.run(test_search())
+""",
+        (('query_string="q=flask"', "query_string={'q': 'flask'}"),),
+        "query_string={'key': 'value'}",
+    ),
+    Case(
+        "QM606",
+        HEAD
+        + """
+
+@app.get("/theme")
+async def theme():
+    return {"theme": request.cookies.get("theme")}
+
+
+async def test_theme():
+    client = app.test_client()
+    client.set_cookie("theme", "dark")
+    response = await client.get("/theme")
+    assert await response.get_json() == {"theme": "dark"}
+
+
+asyncio.run(test_theme())
+""",
+        (
+            (
+                'client.set_cookie("theme", "dark")',
+                "client.set_cookie('localhost', 'theme', 'dark')",
+            ),
+        ),
+        "set_cookie('localhost', ",
+    ),
+    Case(
+        "QM607",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    return "Log In"
+
+
+async def test_index():
+    client = app.test_client()
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert b"Log In" in response.data
+
+
+asyncio.run(test_index())
+""",
+        (('b"Log In" in response.data', 'b"Log In" in await response.data'),),
+        "await response.data",
+    ),
+    Case(
+        "QM602",
+        HEAD.replace("from quart import request", "from quart import session")
+        + """
+app.secret_key = "k"
+
+
+@app.get("/me")
+async def me():
+    return {"uid": session.get("uid")}
+
+
+async def test_me():
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["uid"] = 7
+    response = await client.get("/me")
+    assert await response.get_json() == {"uid": 7}
+
+
+asyncio.run(test_me())
+""",
+        (("    with client.session_transaction()", "    async with client.session_transaction()"),),
+        "async with client.session_transaction()",
+    ),
+    Case(
+        "QM609",
+        HEAD
+        + """
+
+@app.post("/register")
+async def register():
+    return "already registered"
+
+
+async def test_register_twice():
+    client = app.test_client()
+    response = await client.post("/register")
+    assert b"already registered" in await response.get_data()
+
+
+asyncio.run(test_register_twice())
+""",
+        (
+            (
+                '    assert b"already registered"',
+                '    assert response.status_code == 200\n    assert b"already registered"',
+            ),
+        ),
+        "response.status_code",
+        fails_before=False,
+    ),
+    Case(
+        "QM401",
+        HEAD.replace("import asyncio\n", "import asyncio\nimport time\n")
+        + """
+
+@app.get("/slow")
+async def slow():
+    time.sleep(0.01)
+    return "done"
+
+
+async def main():
+    response = await app.test_client().get("/slow")
+    assert await response.get_data() == b"done"
+
+
+asyncio.run(main())
+""",
+        (("    time.sleep(0.01)", "    await asyncio.sleep(0.01)"),),
+        "await asyncio.sleep(",
+        fails_before=False,
+    ),
+    Case(
+        "QM415",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import request\nfrom werkzeug.security import check_password_hash\n"
+            "from werkzeug.security import generate_password_hash\n\nfrom migrate import run_sync",
+        )
+        + """
+
+@app.post("/users")
+async def create_user():
+    password = (await request.form)["password"]
+    digest = generate_password_hash(password)
+    return {"ok": await run_sync(check_password_hash)(digest, password)}
+
+
+async def main():
+    response = await app.test_client().post("/users", form={"password": "s3cret"})
+    assert await response.get_json() == {"ok": True}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "digest = generate_password_hash(password)",
+                "digest = await run_sync(generate_password_hash)(password)",
+            ),
+        ),
+        "await run_sync(func)(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM710",
+        HEAD.replace("import asyncio\n", "import asyncio\nimport os\n")
+        + """
+os.environ["FLASK_SHELF"] = "7"
+app.config.from_prefixed_env()
+
+
+async def main():
+    assert app.config["SHELF"] == 7
+
+
+asyncio.run(main())
+""",
+        (("app.config.from_prefixed_env()", "app.config.from_prefixed_env(prefix='FLASK')"),),
+        "prefix='FLASK'",
+    ),
+    Case(
+        "QM705",
+        HEAD
+        + """
+
+@app.get("/addr")
+async def addr():
+    return {"scheme": request.environ["wsgi.url_scheme"]}
+
+
+async def main():
+    response = await app.test_client().get("/addr")
+    assert await response.get_json() == {"scheme": "http"}
+
+
+asyncio.run(main())
+""",
+        (('request.environ["wsgi.url_scheme"]', 'request.scope["scheme"]'),),
+        "request.scope",
+    ),
+    Case(
+        "QM717",
+        HEAD.replace(
+            "from quart import request", "from quart import Response\nfrom quart import current_app"
+        )
+        + """
+closed = []
+
+
+@app.get("/file")
+async def download():
+    response = Response(b"data")
+    response.call_on_close(lambda: closed.append(True))
+    return response
+
+
+async def main():
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().get("/file")
+        assert response.status_code == 200
+    assert closed == [True]
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "response.call_on_close(lambda: closed.append(True))",
+                "current_app.add_background_task(closed.append, True)",
+            ),
+        ),
+        "current_app.add_background_task(func)",
+    ),
+    Case(
+        "QM417",
+        HEAD.replace("from quart import request", "from quart import Response")
+        + """
+
+def events():
+    for n in range(3):
+        yield f"data: {n}\\n\\n"
+
+
+@app.get("/events")
+async def stream():
+    response = Response(events(), mimetype="text/event-stream")
+    response.timeout = None
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/events")
+    assert await response.get_data(as_text=True) == "data: 0\\n\\ndata: 1\\n\\ndata: 2\\n\\n"
+
+
+asyncio.run(main())
+""",
+        (("def events():", "async def events():"),),
+        "async def",
+        fails_before=False,
+    ),
+    Case(
+        "QM714",
+        HEAD.replace("from quart import request", "from quart import Response")
+        + """
+# A short app-wide limit, so the cut shows in a test (the default is 60 s).
+app.config.update({"RESPONSE_" "TIMEOUT": 0.2})
+
+
+async def rows():
+    yield "a,b\\n"
+    await asyncio.sleep(0.5)
+    yield "c,d\\n"
+
+
+@app.get("/export.csv")
+async def export():
+    response = Response(rows(), mimetype="text/csv")
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/export.csv")
+    assert await response.get_data(as_text=True) == "a,b\\nc,d\\n"
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    response = Response(rows(), mimetype="text/csv")\n',
+                '    response = Response(rows(), mimetype="text/csv")\n'
+                "    response.timeout = None\n",
+            ),
+        ),
+        "response.timeout = None",
+    ),
+    Case(
+        "QM709",
+        HEAD.replace('app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024\n', "")
+        + """
+
+@app.post("/upload")
+async def upload():
+    return {"size": len(await request.get_data())}
+
+
+async def main():
+    body = b"x" * (17 * 1024 * 1024)
+    response = await app.test_client().post("/upload", data=body)
+    assert response.status_code == 200, response.status_code
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "app = Quart(__name__)\n",
+                "app = Quart(__name__)\napp.config['MAX_CONTENT_LENGTH'] = 64 * 1024 * 1024\n",
+            ),
+        ),
+        "MAX_CONTENT_LENGTH",
+    ),
+    Case(
+        "QM608",
+        HEAD.replace("import asyncio\n", "import unittest\n")
+        + """
+
+@app.get("/books")
+async def books():
+    return {"total": 0}
+
+
+class BooksTest(unittest.TestCase):
+    def test_list(self):
+        client = app.test_client()
+        response = client.get("/books")
+        assert response.status_code == 200
+
+
+suite = unittest.defaultTestLoader.loadTestsFromTestCase(BooksTest)
+result = unittest.TextTestRunner().run(suite)
+assert result.testsRun == 1 and result.wasSuccessful(), result
+""",
+        (
+            (
+                "class BooksTest(unittest.TestCase):",
+                "class BooksTest(unittest.IsolatedAsyncioTestCase):",
+            ),
+            ("    def test_list(self):", "    async def test_list(self):"),
+            ("response = client.get(", "response = await client.get("),
+        ),
+        "unittest.IsolatedAsyncioTestCase",
+    ),
+)

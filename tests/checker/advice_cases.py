@@ -597,4 +597,422 @@ assert result.testsRun == 1 and result.wasSuccessful(), result
         ),
         "unittest.IsolatedAsyncioTestCase",
     ),
+    Case(
+        "QM102",
+        HEAD.replace("from quart import Quart\n", "from flask import Flask\n").replace(
+            "app = Quart(__name__)", "app = Flask(__name__)"
+        )
+        + """
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert response.status_code == 200
+
+
+asyncio.run(main())
+""",
+        (
+            ("from flask import Flask\n", "from quart import Quart\n"),
+            ("app = Flask(__name__)", "app = Quart(__name__)"),
+        ),
+        "from quart import Quart",
+    ),
+    Case(
+        "QM101",
+        HEAD.replace("from quart import request", "from flask import jsonify")
+        + """
+
+@app.get("/")
+async def index():
+    return jsonify(total=3)
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_json() == {"total": 3}
+
+
+asyncio.run(main())
+""",
+        (("from flask import jsonify", "from quart import jsonify"),),
+        "import from `quart`",
+    ),
+    Case(
+        "QM206",
+        HEAD.replace(
+            "from quart import request",
+            "from pathlib import Path\n\nfrom quart import send_from_directory",
+        )
+        + """
+FOLDER = Path(__file__).parent
+(FOLDER / "note.txt").write_text("hello")
+
+
+@app.get("/files/<name>")
+async def files(name):
+    return send_from_directory(FOLDER, name)
+
+
+async def main():
+    response = await app.test_client().get("/files/note.txt")
+    assert await response.get_data() == b"hello"
+
+
+asyncio.run(main())
+""",
+        (("return send_from_directory(", "return await send_from_directory("),),
+        "await send_from_directory(",
+    ),
+    Case(
+        "QM209",
+        HEAD.replace("from quart import request", "from pathlib import Path")
+        + """
+(Path(app.root_path) / "data.txt").write_text("shelf 3")
+
+
+@app.get("/data")
+async def data():
+    with app.open_resource("data.txt") as f:
+        return f.read()
+
+
+async def main():
+    response = await app.test_client().get("/data")
+    assert await response.get_data() == b"shelf 3"
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    with app.open_resource("data.txt") as f:',
+                '    async with await app.open_resource("data.txt") as f:',
+            ),
+            ("        return f.read()", "        return await f.read()"),
+        ),
+        "async with await app.open_resource(path) as f:",
+    ),
+    Case(
+        "QM210",
+        HEAD.replace(
+            "from quart import request",
+            "from pathlib import Path\n\nfrom quart import request\nfrom werkzeug.datastructures import FileStorage",
+        )
+        + """
+DEST = Path(__file__).with_name("upload.bin")
+
+
+@app.post("/upload")
+async def upload():
+    (await request.files)["f"].save(DEST)
+    return {"size": DEST.stat().st_size}
+
+
+async def main():
+    upload = FileStorage(stream=__import__("io").BytesIO(b"12345"), filename="a.bin")
+    response = await app.test_client().post("/upload", files={"f": upload})
+    assert await response.get_json() == {"size": 5}, await response.get_data()
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    (await request.files)["f"].save(DEST)',
+                '    await (await request.files)["f"].save(DEST)',
+            ),
+        ),
+        ".save(path)",
+    ),
+    Case(
+        "QM211",
+        HEAD
+        + """
+from quart import current_app
+
+
+async def seed():
+    with app.app_context():
+        return current_app.name
+
+
+assert asyncio.run(seed()) == app.name
+""",
+        (("    with app.app_context():", "    async with app.app_context():"),),
+        "async with app.app_context(...)",
+    ),
+    Case(
+        "QM212",
+        HEAD
+        + """
+
+async def path_of():
+    ctx = app.test_request_context("/books")
+    ctx.push()
+    try:
+        return request.path
+    finally:
+        ctx.pop()
+
+
+assert asyncio.run(path_of()) == "/books"
+""",
+        (
+            ("    ctx.push()", "    await ctx.push()"),
+            ("        ctx.pop()", "        await ctx.pop()"),
+        ),
+        "await ctx.push()",
+    ),
+    Case(
+        "QM213",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    template = app.jinja_env.from_string("{{ 1 + 2 }}")
+    return template.render()
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_data() == b"3"
+
+
+asyncio.run(main())
+""",
+        (("return template.render()", "return await template.render_async()"),),
+        "await template.render_async(...)",
+    ),
+    Case(
+        "QM304",
+        HEAD.replace("from quart import request", "import functools")
+        + """
+
+def logged(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@app.get("/")
+@logged
+async def index():
+    return "ok"
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_data() == b"ok"
+
+
+asyncio.run(main())
+""",
+        (
+            ("    def wrapper(*args, **kwargs):", "    async def wrapper(*args, **kwargs):"),
+            ("        return view(*args, **kwargs)", "        return await view(*args, **kwargs)"),
+        ),
+        "must become `async def` and await the view",
+    ),
+    Case(
+        "QM406",
+        HEAD.replace("from quart import request", "from pathlib import Path\n\nimport aiofiles")
+        + """
+NOTE = Path(__file__).with_name("note.txt")
+NOTE.write_text("hi")
+
+
+@app.get("/note")
+async def note():
+    with open(NOTE) as f:
+        return f.read()
+
+
+async def main():
+    response = await app.test_client().get("/note")
+    assert await response.get_data() == b"hi"
+
+
+asyncio.run(main())
+""",
+        (
+            ("    with open(NOTE) as f:", "    async with aiofiles.open(NOTE) as f:"),
+            ("        return f.read()", "        return await f.read()"),
+        ),
+        "aiofiles.open",
+        fails_before=False,
+    ),
+    Case(
+        "QM407",
+        HEAD.replace(
+            "from quart import request", "import os\nfrom pathlib import Path\n\nimport aiofiles.os"
+        )
+        + """
+BASE = Path(__file__).parent
+
+
+@app.post("/shelves/<name>")
+async def shelf(name):
+    os.makedirs(BASE / name, exist_ok=True)
+    return {"made": (BASE / name).is_dir()}
+
+
+async def main():
+    response = await app.test_client().post("/shelves/sci-fi")
+    assert await response.get_json() == {"made": True}
+
+
+asyncio.run(main())
+""",
+        (("    os.makedirs(BASE / name", "    await aiofiles.os.makedirs(BASE / name"),),
+        "aiofiles.os",
+        fails_before=False,
+    ),
+    Case(
+        "QM408",
+        HEAD.replace("from quart import request", "from pathlib import Path\n\nimport anyio")
+        + """
+NOTE = Path(__file__).with_name("note.txt")
+NOTE.write_text("hi")
+
+
+@app.get("/note")
+async def note():
+    return Path(NOTE).read_text()
+
+
+async def main():
+    response = await app.test_client().get("/note")
+    assert await response.get_data() == b"hi"
+
+
+asyncio.run(main())
+""",
+        (("return Path(NOTE).read_text()", "return await anyio.Path(NOTE).read_text()"),),
+        "anyio.Path",
+        fails_before=False,
+    ),
+    Case(
+        "QM405",
+        HEAD.replace("from quart import request", "import subprocess\nimport sys")
+        + """
+
+@app.get("/version")
+async def version():
+    out = subprocess.check_output([sys.executable, "-c", "print(42)"])
+    return out.strip()
+
+
+async def main():
+    response = await app.test_client().get("/version")
+    assert await response.get_data() == b"42"
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    out = subprocess.check_output([sys.executable, "-c", "print(42)"])',
+                "    proc = await asyncio.create_subprocess_exec(\n"
+                '        sys.executable, "-c", "print(42)", stdout=asyncio.subprocess.PIPE\n'
+                "    )\n"
+                "    out, _ = await proc.communicate()",
+            ),
+        ),
+        "await asyncio.create_subprocess_exec(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM409",
+        HEAD.replace("from quart import request", "import sqlite3\n\nimport aiosqlite")
+        + """
+
+@app.get("/answer")
+async def answer():
+    db = sqlite3.connect(":memory:")
+    row = db.execute("select 6 * 7").fetchone()
+    return {"answer": row[0]}
+
+
+async def main():
+    response = await app.test_client().get("/answer")
+    assert await response.get_json() == {"answer": 42}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    db = sqlite3.connect(":memory:")\n    row = db.execute("select 6 * 7").fetchone()',
+                '    async with aiosqlite.connect(":memory:") as db:\n'
+                '        row = await (await db.execute("select 6 * 7")).fetchone()',
+            ),
+        ),
+        "async with aiosqlite.connect(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM706",
+        HEAD.replace("from quart import request", "from werkzeug.test import Client")
+        + """
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    client = Client(app)
+    response = await client.get("/")
+    assert response.status_code == 200
+
+
+asyncio.run(main())
+""",
+        (
+            ("from werkzeug.test import Client\n", ""),
+            ("    client = Client(app)", "    client = app.test_client()"),
+        ),
+        "app.test_client()",
+    ),
+    Case(
+        "QM701",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import request\nfrom hypercorn.middleware import ProxyFixMiddleware\n"
+            "from werkzeug.middleware.proxy_fix import ProxyFix",
+        )
+        + """
+app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
+
+@app.get("/ip")
+async def ip():
+    return {"ip": request.remote_addr}
+
+
+async def main():
+    client = app.test_client()
+    response = await client.get("/ip", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert await response.get_json() == {"ip": "203.0.113.9"}
+
+
+asyncio.run(main())
+""",
+        (
+            ("from werkzeug.middleware.proxy_fix import ProxyFix\n", ""),
+            (
+                "app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)",
+                'app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy", trusted_hops=1)',
+            ),
+        ),
+        "hypercorn.middleware.ProxyFixMiddleware(app.asgi_app",
+    ),
 )

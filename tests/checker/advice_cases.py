@@ -1015,4 +1015,331 @@ asyncio.run(main())
         ),
         "hypercorn.middleware.ProxyFixMiddleware(app.asgi_app",
     ),
+    Case(
+        "QM403",
+        HEAD.replace("from quart import request", "import httpx")
+        + """
+
+def stock(request):
+    return httpx.Response(200, json={"in_stock": 3})
+
+
+TRANSPORT = httpx.MockTransport(stock)
+
+
+@app.get("/stock")
+async def view_stock():
+    with httpx.Client(transport=TRANSPORT) as client:
+        reply = client.get("http://inventory.test/stock/42")
+    return reply.json()
+
+
+async def main():
+    response = await app.test_client().get("/stock")
+    assert await response.get_json() == {"in_stock": 3}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    with httpx.Client(transport=TRANSPORT) as client:\n"
+                '        reply = client.get("http://inventory.test/stock/42")',
+                "    async with httpx.AsyncClient(transport=TRANSPORT) as client:\n"
+                '        reply = await client.get("http://inventory.test/stock/42")',
+            ),
+        ),
+        "httpx.AsyncClient",
+        fails_before=False,
+    ),
+    Case(
+        "QM306",
+        HEAD
+        + """
+
+def title():
+    return request.form["title"]
+
+
+@app.post("/books")
+async def create():
+    return {"title": title()}
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def title():\n    return request.form",
+                "async def title():\n    return (await request.form)",
+            ),
+            ('{"title": title()}', '{"title": await title()}'),
+        ),
+        "must become `async def`",
+    ),
+    Case(
+        "QM305",
+        HEAD
+        + """
+
+def title():
+    return request.form["title"]
+
+
+def book():
+    return {"title": title()}
+
+
+@app.post("/books")
+async def create():
+    return book()
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def title():\n    return request.form",
+                "async def title():\n    return (await request.form)",
+            ),
+            (
+                'def book():\n    return {"title": title()}',
+                'async def book():\n    return {"title": await title()}',
+            ),
+            ("    return book()", "    return await book()"),
+        ),
+        "which becomes async",
+    ),
+    Case(
+        "QM307",
+        HEAD
+        + """
+
+def title():
+    return request.form["title"]
+
+
+@app.post("/books")
+async def create():
+    return {"title": title()}
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def title():\n    return request.form",
+                "async def title():\n    return (await request.form)",
+            ),
+            ('{"title": title()}', '{"title": await title()}'),
+        ),
+        "write `await title(...)`",
+    ),
+    Case(
+        "QM309",
+        HEAD.replace("from quart import request", "import time\n\nfrom migrate import run_sync")
+        + """
+
+def slow_total():
+    time.sleep(0.01)
+    return 3
+
+
+@app.get("/total")
+async def total():
+    return {"total": slow_total()}
+
+
+async def main():
+    response = await app.test_client().get("/total")
+    assert await response.get_json() == {"total": 3}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def slow_total():\n    time.sleep(0.01)",
+                "async def slow_total():\n    await run_sync(time.sleep)(0.01)",
+            ),
+            ('{"total": slow_total()}', '{"total": await slow_total()}'),
+        ),
+        "await run_sync(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM712",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import g\nfrom quart.signals import appcontext_pushed",
+        )
+        + """
+
+@appcontext_pushed.connect_via(app)
+def set_user(sender, **extra):
+    g.user = "ada"
+
+
+@app.get("/me")
+async def me():
+    return {"user": g.user}
+
+
+async def main():
+    response = await app.test_client().get("/me")
+    assert await response.get_json() == {"user": "ada"}
+
+
+asyncio.run(main())
+""",
+        (("def set_user(sender, **extra):", "async def set_user(sender, **extra):"),),
+        "make `set_user` `async def`",
+        fails_before=False,
+    ),
+    Case(
+        "QM214",
+        HEAD
+        + """
+from quart import current_app
+
+seeded = []
+
+
+def create_app():
+    app = Quart(__name__)
+    with app.app_context():
+        seeded.append(current_app.name)
+
+    @app.get("/")
+    async def index():
+        return {"seeded": seeded}
+
+    return app
+
+
+async def main():
+    application = create_app()
+    async with application.test_app() as test_app:
+        response = await test_app.test_client().get("/")
+        assert await response.get_json() == {"seeded": [application.name]}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    with app.app_context():\n        seeded.append(current_app.name)\n",
+                "    @app.before_serving\n    async def seed():\n"
+                "        seeded.append(current_app.name)\n",
+            ),
+        ),
+        "`@app.before_serving` async function",
+    ),
+    Case(
+        "QM418",
+        HEAD.replace(
+            "from quart import request",
+            "import sqlite3\n\nfrom werkzeug.routing import BaseConverter\n\nfrom migrate import run_sync",
+        )
+        + """
+DB = sqlite3.connect(":memory:", check_same_thread=False)
+DB.execute("create table users (id integer, name text)")
+DB.execute("insert into users values (1, 'ada')")
+
+
+def load_user(user_id):
+    return DB.execute("select name from users where id = ?", (user_id,)).fetchone()[0]
+
+
+class UserConverter(BaseConverter):
+    def to_python(self, value):
+        return DB.execute("select name from users where id = ?", (int(value),)).fetchone()[0]
+
+
+app.url_map.converters["user"] = UserConverter
+
+
+@app.get("/users/<user:user>")
+async def show(user):
+    return {"name": user}
+
+
+async def main():
+    response = await app.test_client().get("/users/1")
+    assert await response.get_json() == {"name": "ada"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '        return DB.execute("select name from users where id = ?", (int(value),)).fetchone()[0]',
+                "        return int(value)",
+            ),
+            ('    return {"name": user}', '    return {"name": await run_sync(load_user)(user)}'),
+        ),
+        "load the object in the view with `await`",
+        fails_before=False,
+    ),
+    Case(
+        "QM207",
+        HEAD.replace("from quart import request", "from pathlib import Path")
+        + """
+(Path(app.root_path) / "static").mkdir(exist_ok=True)
+(Path(app.root_path) / "static" / "site.css").write_text("body {}")
+
+
+@app.get("/style")
+async def style():
+    return app.send_static_file("site.css")
+
+
+async def main():
+    response = await app.test_client().get("/style")
+    assert await response.get_data() == b"body {}"
+
+
+asyncio.run(main())
+""",
+        (("return app.send_static_file(", "return await app.send_static_file("),),
+        "await app.send_static_file(",
+    ),
+    Case(
+        "QM202",
+        HEAD
+        + """
+
+@app.post("/upload")
+async def upload():
+    size = 0
+    for chunk in request.stream:
+        size += len(chunk)
+    return {"size": size}
+
+
+async def main():
+    response = await app.test_client().post("/upload", data=b"x" * 1000)
+    assert await response.get_json() == {"size": 1000}
+
+
+asyncio.run(main())
+""",
+        (("    for chunk in request.stream:", "    async for chunk in request.body:"),),
+        "async for chunk in request.body",
+    ),
 )

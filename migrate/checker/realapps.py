@@ -1,7 +1,7 @@
 """Patterns of grown Flask apps that the family modules do not see.
 
 Green-thread patching and gunicorn's gevent/eventlet ``worker_class`` (QM715), the ``werkzeug`` logger (QM716),
-``response.call_on_close`` (QM717), extension set-up lines (QM505),
+``response.call_on_close`` (QM717), ``app.run`` with Quart's reloader (QM720), extension set-up lines (QM505),
 ``unittest.TestCase`` suites that drive the test client (QM608), URL converters that
 do I/O (QM418), body checks that
 a TESTING-mode error page can satisfy (QM609), sync generators streamed as server-sent
@@ -19,6 +19,7 @@ from migrate.checker.awaitables import is_request
 from migrate.checker.model import CallSite
 from migrate.checker.model import PendingBlocking
 from migrate.checker.symbols import dotted
+from migrate.checker.wsgi import IGNORED_RUN
 
 if TYPE_CHECKING:
     from migrate.checker.context import FileContext
@@ -79,6 +80,8 @@ CONVERTER_BASES = frozenset(
 )
 CONVERTER_METHODS = frozenset({"to_python", "to_url"})
 EVENT_STREAM = "text/event-stream"
+#: ``app.run`` options QM707 reports; QM720 is for the calls it leaves.
+IGNORED_RUN_SET = frozenset(IGNORED_RUN)
 RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response"})
 
 
@@ -123,6 +126,11 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
     if not isinstance(func, ast.Attribute):
         return
     attr = func.attr
+    if attr == "run" and _is_app(ctx, func.value):
+        named = {k.arg for k in node.keywords}
+        if "use_reloader" not in named and not named & IGNORED_RUN_SET:
+            ctx.report(node, "QM720", what=f"{dotted(func.value) or 'app'}.run")
+        return
     if attr == "call_on_close":
         ctx.report(node, "QM717", what=f"{dotted(func.value) or 'response'}.call_on_close")
     elif attr == "init_app" and (tag := ctx.tag_of(func.value)) and tag.startswith("ext:"):
@@ -135,6 +143,12 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
         text = f"{dotted(func.value) or 'instance'}.{attr}"
         site = CallSite(f"{tag[5:]}.{attr}", ctx.span(node), ctx.is_awaited(node), text)
         ctx.scopes[-1].summary.calls.append(site)
+
+
+def _is_app(ctx: FileContext, expr: ast.expr) -> bool:
+    if isinstance(expr, ast.Name) and expr.id in ("app", "application"):
+        return True
+    return ctx.tag_of(expr) == "aw:app"
 
 
 def _model_query(ctx: FileContext, node: ast.Call) -> None:

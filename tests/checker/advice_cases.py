@@ -1342,4 +1342,54 @@ asyncio.run(main())
         (("    for chunk in request.stream:", "    async for chunk in request.body:"),),
         "async for chunk in request.body",
     ),
+    Case(
+        "QM720",
+        HEAD.replace(
+            "import asyncio\n",
+            "import os\nimport signal\nimport socket\nimport threading\nimport time\n"
+            "import urllib.request\n",
+        )
+        + """
+answers = []
+
+
+@app.get("/")
+async def index():
+    return "served"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ask_then_stop(port):
+    # Poll until the server listens (at most 10 s), ask once, then stop it as Ctrl-C does.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+                answers.append(reply.read())
+            break
+        except OSError:
+            time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+if __name__ == "__main__":
+    port = free_port()
+    threading.Thread(target=ask_then_stop, args=(port,), daemon=True).start()
+    app.run(host="127.0.0.1", port=port)
+    assert answers == [b"served"], answers
+""",
+        (
+            (
+                '    app.run(host="127.0.0.1", port=port)',
+                '    app.run(host="127.0.0.1", port=port, use_reloader=False)',
+            ),
+        ),
+        "use_reloader=False",
+        fails_before=False,
+    ),
 )

@@ -309,4 +309,20 @@ RULES = (
         "Quart src/quart/cli.py (run_command); Quart docs/tutorials/deployment.rst",
         2.0,
     ),
+    Rule(
+        "QM720",
+        "app-run-reloader",
+        CAT,
+        "`app.run(...)` without `use_reloader=`.",
+        "Quart's `{what}` starts the reloader unless `use_reloader=False` (Flask's only with "
+        "`debug=True`) and is meant for development: pass `use_reloader=False`, or serve "
+        "with Hypercorn (`hypercorn module:app`)",
+        "if __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8000)",
+        "if __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8000, use_reloader=False)",
+        "Quart's `app.run` defaults to `use_reloader=True` whatever `debug` is: a `python "
+        "app.py` start in production watches the source files and restarts the process on "
+        "a change. Calls that QM707 reports (options Quart ignores) are left to it.",
+        "Quart src/quart/app.py (run)",
+        2.0,
+    ),
 )

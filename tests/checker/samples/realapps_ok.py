@@ -60,3 +60,9 @@ async def test_like(client):  # ok: QM306, QM608
     response = await client.get("/ticks")
     assert response.status_code == 200  # ok: QM609
     assert b"tick" in await response.get_data()  # ok: QM609, QM607
+
+
+if __name__ == "__main__":
+    app.run(port=5000, use_reloader=False)  # ok: QM720
+    runner = object()
+    runner.run()  # ok: QM720

@@ -120,7 +120,8 @@ def context_files(
 ) -> list[Path]:
     """Return the files to analyse beside ``files`` (see the module docstring), sorted."""
     root = project_root(paths)
-    if root is None:
+    if root is None or any(p.is_dir() and p.resolve() == root for p in paths):
+        # No project, or the whole project is named already.
         return []
     named = {f.resolve() for f in files}
     found: set[Path] = set()

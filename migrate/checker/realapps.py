@@ -80,6 +80,10 @@ CONVERTER_BASES = frozenset(
 )
 CONVERTER_METHODS = frozenset({"to_python", "to_url"})
 EVENT_STREAM = "text/event-stream"
+#: The last part of the names :func:`_named_call` looks for, besides capitalised ones.
+RESOLVED_LAST = frozenset(
+    {n.rpartition(".")[2] for n in (*GREEN_PATCHES, *LOGGERS)} | {"TestApp", "Response"}
+)
 #: ``app.run`` options QM707 reports; QM720 is for the calls it leaves.
 IGNORED_RUN_SET = frozenset(IGNORED_RUN)
 RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response"})
@@ -101,31 +105,15 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
     """Report green-thread patching, the werkzeug logger, set-up lines and WSGI test drivers."""
     assert isinstance(node, ast.Call)
     func = node.func
-    name = ctx.resolve(func)
-    if name in GREEN_PATCHES:
-        ctx.report(node, "QM715", name=name)
+    attr = func.attr if isinstance(func, ast.Attribute) else None
+    # Resolving a name costs; only the names these checks look for are resolved.
+    last = attr if attr is not None else (func.id if isinstance(func, ast.Name) else "")
+    if last in RESOLVED_LAST or last[:1].isupper():
+        _named_call(ctx, node, ctx.resolve(func))
         return
-    if name in LOGGERS and node.args:
-        first = node.args[0]
-        if isinstance(first, ast.Constant) and first.value == "werkzeug":
-            ctx.report(node, "QM716")
+    if attr is None:
         return
-    if name in WSGI_TEST_APPS:
-        ctx.report(node, "QM706", name=name)
-        return
-    module = _extension_module(ctx, func)
-    if module is not None:
-        what = (dotted(func) or module) + "(...)"
-        ctx.report(node, "QM505", what=what, replacement=extensions.replacement(module))
-        return
-    if name in RESPONSE_CLASSES or (
-        isinstance(func, ast.Attribute) and func.attr == "response_class"
-    ):
-        _event_stream(ctx, node)
-        return
-    if not isinstance(func, ast.Attribute):
-        return
-    attr = func.attr
+    assert isinstance(func, ast.Attribute)
     if attr == "run" and _is_app(ctx, func.value):
         named = {k.arg for k in node.keywords}
         if "use_reloader" not in named and not named & IGNORED_RUN_SET:
@@ -133,16 +121,40 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
         return
     if attr == "call_on_close":
         ctx.report(node, "QM717", what=f"{dotted(func.value) or 'response'}.call_on_close")
+    elif attr == "response_class":
+        _event_stream(ctx, node)
     elif attr == "init_app" and (tag := ctx.tag_of(func.value)) and tag.startswith("ext:"):
         what = f"{dotted(func) or attr}(...)"
         ctx.report(node, "QM505", what=what, replacement=extensions.replacement(tag[4:]))
     elif attr in QUERY_RUNS and id(node) not in ctx.handled:
         _model_query(ctx, node)
-    if ctx.scopes and (tag := ctx.tag_of(func.value)) and tag.startswith("inst:"):
+    if (
+        ctx.scopes
+        and isinstance(func.value, ast.Name)
+        and (tag := ctx.tag_of(func.value))
+        and tag.startswith("inst:")
+    ):
         # ``user.save()`` on a model instance: a call of ``User.save``.
-        text = f"{dotted(func.value) or 'instance'}.{attr}"
+        text = f"{func.value.id}.{attr}"
         site = CallSite(f"{tag[5:]}.{attr}", ctx.span(node), ctx.is_awaited(node), text)
         ctx.scopes[-1].summary.calls.append(site)
+
+
+def _named_call(ctx: FileContext, node: ast.Call, name: str | None) -> None:
+    func = node.func
+    if name in GREEN_PATCHES:
+        ctx.report(node, "QM715", name=name)
+    elif name in LOGGERS:
+        first = node.args[0] if node.args else None
+        if isinstance(first, ast.Constant) and first.value == "werkzeug":
+            ctx.report(node, "QM716")
+    elif name in WSGI_TEST_APPS:
+        ctx.report(node, "QM706", name=name)
+    elif name in RESPONSE_CLASSES:
+        _event_stream(ctx, node)
+    elif (module := _extension_module(ctx, func)) is not None:
+        what = (dotted(func) or module) + "(...)"
+        ctx.report(node, "QM505", what=what, replacement=extensions.replacement(module))
 
 
 def _is_app(ctx: FileContext, expr: ast.expr) -> bool:
@@ -230,7 +242,11 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
             if isinstance(target, ast.Name):
                 ctx.bind_tag(target, f"inst:{model}")
         return
-    if isinstance(value, ast.Call) and (module := _extension_module(ctx, value.func)):
+    if not isinstance(value, ast.Call):
+        return
+    func = value.func
+    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if last[:1].isupper() and (module := _extension_module(ctx, func)):
         for target in node.targets:
             if isinstance(target, ast.Name) and ctx.tag_of(target) is None:
                 ctx.bind_tag(target, f"ext:{module}")
@@ -252,6 +268,8 @@ def on_function(ctx: FileContext, node: ast.AST) -> None:
 def on_attribute(ctx: FileContext, node: ast.AST) -> None:
     """Report ``request.headers.environ``."""
     assert isinstance(node, ast.Attribute)
+    if node.attr != "environ":
+        return
     value = node.value
     if (
         node.attr == "environ"

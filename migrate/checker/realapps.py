@@ -152,9 +152,17 @@ def _named_call(ctx: FileContext, node: ast.Call, name: str | None) -> None:
         ctx.report(node, "QM706", name=name)
     elif name in RESPONSE_CLASSES:
         _event_stream(ctx, node)
-    elif (module := _extension_module(ctx, func)) is not None:
+    elif _given_app(ctx, node) and (module := _extension_module(ctx, func)) is not None:
         what = (dotted(func) or module) + "(...)"
         ctx.report(node, "QM505", what=what, replacement=extensions.replacement(module))
+
+
+def _given_app(ctx: FileContext, node: ast.Call) -> bool:
+    # ``CORS(app)``, ``Limiter(key, app=app)``: set-up, not a field or helper of the package.
+    values = [*node.args, *(k.value for k in node.keywords)]
+    if any(k.arg == "app" for k in node.keywords):
+        return True
+    return any(isinstance(v, ast.Name) and _is_app(ctx, v) for v in values)
 
 
 def _is_app(ctx: FileContext, expr: ast.expr) -> bool:
@@ -250,6 +258,11 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
         for target in node.targets:
             if isinstance(target, ast.Name) and ctx.tag_of(target) is None:
                 ctx.bind_tag(target, f"ext:{module}")
+        in_class_body = bool(ctx.classes) and ctx.classes[-1][1] == len(ctx.scopes)
+        if not value.args and not value.keywords and not in_class_body:
+            # ``login_manager = LoginManager()``: the extension object, bound later.
+            what = (dotted(func) or module) + "(...)"
+            ctx.report(value, "QM505", what=what, replacement=extensions.replacement(module))
 
 
 def on_function(ctx: FileContext, node: ast.AST) -> None:

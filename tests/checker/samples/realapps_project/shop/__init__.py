@@ -42,3 +42,17 @@ class User(db.Model):
 
 
 from shop import views  # noqa: E402
+
+
+from flask_restful import reqparse  # error: QM501
+from flask_wtf import FlaskForm  # error: QM501
+from flask_wtf.file import FileField  # error: QM501
+from flask_wtf.file import FileRequired  # error: QM501
+
+
+class UploadForm(FlaskForm):
+    photo = FileField("photo", validators=[FileRequired()])  # ok: QM505
+    other = FileField()  # ok: QM505
+
+
+parser = reqparse.RequestParser(bundle_errors=True)  # ok: QM505

@@ -120,21 +120,21 @@ def discover_explained(
     """Return the files to check and one note per named path that ends up excluded.
 
     A named directory whose files are all excluded (by a pattern or by ``.gitignore``)
-    gets a note; so does a named file that matches an exclude pattern or ``.gitignore``
-    when ``force_exclude`` is set (ruff's ``--force-exclude``); without it such a file
-    is checked. Raises ``FileNotFoundError`` for a path that does not exist.
+    gets a note; so does a named file or folder that matches an exclude pattern or
+    ``.gitignore`` when ``force_exclude`` is set (ruff's ``--force-exclude``); without it
+    such a path is checked. Raises ``FileNotFoundError`` for a path that does not exist.
     """
     found: set[Path] = set()
     notes: list[str] = []
     for root in paths:
         if not root.exists():
             raise FileNotFoundError(str(root))
+        reason = _file_excluded(root, exclude, respect_gitignore) if force_exclude else None
+        if reason is not None:
+            notes.append(f"{root}: not checked: {reason}")
+            continue
         if root.is_file():
-            reason = _file_excluded(root, exclude, respect_gitignore) if force_exclude else None
-            if reason is None:
-                found.add(root)
-            else:
-                notes.append(f"{root}: not checked: {reason}")
+            found.add(root)
             continue
         before = len(found)
         _walk(root, exclude, respect_gitignore, found)
@@ -153,10 +153,16 @@ def discover_explained(
 
 def _file_excluded(path: Path, exclude: Sequence[str], respect_gitignore: bool) -> str | None:
     absolute = path.resolve()
-    for part in (absolute, *absolute.parents):
+    try:
+        relative = absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        relative = absolute.as_posix()
+    if _excluded(absolute.name, relative, exclude):
+        return f"excluded by a pattern ({relative})"
+    for part in absolute.parents:
         if part.name and _excluded(part.name, part.name, exclude):
             return f"excluded by the pattern matching {part.name!r}"
-    if respect_gitignore and _ignored(absolute, False, _parent_specs(absolute)):
+    if respect_gitignore and _ignored(absolute, path.is_dir(), _parent_specs(absolute)):
         return "ignored by .gitignore"
     return None
 

@@ -334,9 +334,16 @@ def test_force_exclude_applies_to_named_files(
 ) -> None:
     code, out, err = _run(capsys, "check", "--force-exclude", "--exclude", "app.py", "app.py")
     assert (code, out) == (2, "")
-    assert err.splitlines()[0] == (
-        "migrate: warning: app.py: not checked: excluded by the pattern matching 'app.py'"
+    assert (
+        err.splitlines()[0]
+        == "migrate: warning: app.py: not checked: excluded by a pattern (app.py)"
     )
+    (project / "vendor").mkdir()
+    (project / "vendor" / "mod.py").write_text(APP)
+    argv = ["check", "--force-exclude", "--extend-exclude", "vendor", "vendor", "app.py"]
+    code, out, err = _run(capsys, *argv)
+    assert code == 1 and "vendor" not in out
+    assert err == "migrate: warning: vendor: not checked: excluded by a pattern (vendor)\n"
     (project / "pyproject.toml").write_text(
         '[tool.migrate]\nforce-exclude = true\nextend-exclude = ["app.py"]\n'
     )

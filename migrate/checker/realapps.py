@@ -2,8 +2,8 @@
 
 Green-thread patching and gunicorn's gevent/eventlet ``worker_class`` (QM715), the ``werkzeug`` logger (QM716),
 ``response.call_on_close`` (QM717), ``app.run`` with Quart's reloader (QM720), extension set-up lines (QM505),
-``unittest.TestCase`` suites that drive the test client (QM608), URL converters that
-do I/O (QM418), body checks that
+``unittest.TestCase`` suites that drive the test client (QM608), URL converters and
+form validators that do I/O (QM418, QM419), body checks that
 a TESTING-mode error page can satisfy (QM609), sync generators streamed as server-sent
 events (QM417), Flask-SQLAlchemy ``Model.query`` chains (QM416), WebTest and
 ``app.wsgi_app`` in tests (QM706) and ``request.headers.environ`` (QM705).
@@ -77,6 +77,16 @@ EXTENSION_CALLBACKS = frozenset(
 )
 CONVERTER_BASES = frozenset(
     {"werkzeug.routing.BaseConverter", "werkzeug.routing.converters.BaseConverter"}
+)
+FORM_BASES = frozenset(
+    {
+        "flask_wtf.FlaskForm",
+        "flask_wtf.Form",
+        "flask_wtf.form.FlaskForm",
+        "wtforms.Form",
+        "wtforms.form.Form",
+        "quart_wtf.QuartForm",
+    }
 )
 CONVERTER_METHODS = frozenset({"to_python", "to_url"})
 EVENT_STREAM = "text/event-stream"
@@ -299,6 +309,9 @@ def on_class(ctx: FileContext, node: ast.AST) -> None:
     if any(ctx.resolve(base) in CONVERTER_BASES for base in node.bases):
         _check_converter(ctx, node)
         return
+    if any(ctx.resolve(base) in FORM_BASES for base in node.bases):
+        _check_form(ctx, node)
+        return
     if not any(ctx.resolve(base) in TESTCASE_BASES for base in node.bases):
         return
     first, last = node.lineno, node.end_lineno or node.lineno
@@ -340,6 +353,29 @@ def _check_converter(ctx: FileContext, node: ast.ClassDef) -> None:
             if calls:
                 name = f"{node.name}.{func.name}"
                 ctx.report(spans[func.qualname], "QM418", name=name, call=calls[0])
+
+    ctx.deferred.append(check)
+
+
+def _check_form(ctx: FileContext, node: ast.ClassDef) -> None:
+    # Inline validators run inside ``form.validate_on_submit()``, synchronously.
+    outer = ctx.scopes[-1].summary.qualname if ctx.scopes else ctx.module
+    spans = {
+        f"{outer}.{node.name}.{stmt.name}": (stmt.name, ctx.def_span(stmt))
+        for stmt in node.body
+        if isinstance(stmt, ast.FunctionDef) and stmt.name.startswith("validate_")
+    }
+
+    def check() -> None:
+        for func in ctx.result.functions:
+            if func.qualname not in spans:
+                continue
+            calls = [f.message.split("`", 2)[1] for f in func.blocking]
+            calls += [p.text for p in func.pending if p.orm]
+            if calls:
+                name, span = spans[func.qualname]
+                field = name.removeprefix("validate_")
+                ctx.report(span, "QM419", name=name, call=calls[0], field=field)
 
     ctx.deferred.append(check)
 

@@ -1392,4 +1392,105 @@ if __name__ == "__main__":
         "use_reloader=False",
         fails_before=False,
     ),
+    Case(
+        "QM419",
+        HEAD.replace(
+            "from quart import request",
+            "import sqlite3\nfrom pathlib import Path\n\nimport aiosqlite\n"
+            "from quart_wtf import QuartForm\nfrom wtforms import StringField\n"
+            "from wtforms import ValidationError",
+        )
+        + """
+app.config["WTF_CSRF_ENABLED"] = False
+PATH = Path(__file__).with_name("users.db")
+DB = sqlite3.connect(PATH, check_same_thread=False)
+DB.execute("create table if not exists users (name text)")
+DB.execute("insert into users values ('ada')")
+DB.commit()
+
+
+class SignupForm(QuartForm):
+    username = StringField("username")
+
+    def validate_username(self, field):
+        if DB.execute("select 1 from users where name = ?", (field.data,)).fetchone():
+            raise ValidationError("taken")
+
+
+@app.post("/signup")
+async def signup():
+    form = await SignupForm.create_form()
+    if await form.validate_on_submit():
+        return {"ok": True}
+    return {"errors": form.errors}, 400
+
+
+async def main():
+    client = app.test_client()
+    taken = await client.post("/signup", form={"username": "ada"})
+    assert taken.status_code == 400, await taken.get_data()
+    assert await taken.get_json() == {"errors": {"username": ["taken"]}}
+    free = await client.post("/signup", form={"username": "bob"})
+    assert free.status_code == 200
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    def validate_username(self, field):\n"
+                '        if DB.execute("select 1 from users where name = ?", (field.data,)).fetchone():',
+                "    async def async_validators_username(self, field):\n"
+                "        async with aiosqlite.connect(PATH) as db:\n"
+                '            cursor = await db.execute("select 1 from users where name = ?", (field.data,))\n'
+                "            found = await cursor.fetchone()\n"
+                "        if found:",
+            ),
+        ),
+        "rename it `async_validators_username`, make it `async def`",
+        fails_before=False,
+    ),
+    Case(
+        "QM416",
+        HEAD.replace(
+            "from quart import request",
+            "from pathlib import Path\n\nfrom sqlalchemy import create_engine\nfrom sqlalchemy import text\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n"
+            "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlalchemy.orm import Session",
+        )
+        + """
+PATH = Path(__file__).with_name("books.db")
+engine = create_engine(f"sqlite:///{PATH}")
+with engine.begin() as setup:
+    setup.execute(text("create table if not exists books (title text)"))
+    setup.execute(text("insert into books values ('Dune')"))
+
+
+@app.get("/books")
+async def books():
+    with Session(engine) as session:
+        titles = session.execute(text("select title from books")).scalars().all()
+    return {"titles": titles}
+
+
+async def main():
+    response = await app.test_client().get("/books")
+    assert await response.get_json() == {"titles": ["Dune"]}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    with Session(engine) as session:\n"
+                '        titles = session.execute(text("select title from books")).scalars().all()',
+                '    async_engine = create_async_engine(f"sqlite+aiosqlite:///{PATH}")\n'
+                "    async with AsyncSession(async_engine) as session:\n"
+                '        titles = (await session.execute(text("select title from books"))).scalars().all()\n'
+                "    await async_engine.dispose()",
+            ),
+        ),
+        "`sqlalchemy.ext.asyncio` (`create_async_engine`, `AsyncSession`, `await session.execute(...)`)",
+        fails_before=False,
+    ),
 )

@@ -292,4 +292,29 @@ RULES = (
         "Werkzeug src/werkzeug/routing/converters.py; Quart src/quart/ctx.py (match_request)",
         15.0,
     ),
+    Rule(
+        "QM419",
+        "blocking-form-validator",
+        CAT,
+        "A form's inline validator that does I/O.",
+        "`{name}` runs inside `form.validate_on_submit()`, on the event loop, and cannot "
+        "await: `{call}` blocks it; with quart-wtforms, rename it `async_validators_{field}`, "
+        "make it `async def` and await the look-up (`await form.validate_on_submit()` runs it)",
+        "class SignupForm(FlaskForm):\n    username = StringField()\n\n"
+        "    def validate_username(self, field):\n"
+        "        if User.query.filter_by(name=field.data).first():\n"
+        "            raise ValidationError('taken')",
+        "class SignupForm(QuartForm):\n    username = StringField()\n\n"
+        "    async def async_validators_username(self, field):\n"
+        "        if await users.exists(field.data):\n"
+        "            raise ValidationError('taken')",
+        "WTForms calls `validate_<field>` methods synchronously from `validate()`; in a Quart "
+        "view that is the event loop, so a query there stalls every request, and an `async "
+        "def validate_<field>` would return an unawaited coroutine (the field always passes). "
+        "quart-wtforms' `QuartForm.validate` awaits the methods named "
+        "`async_validators_<field>` after the sync ones.",
+        "quart-wtforms 1.0.3 src/quart_wtf/form.py (QuartForm.validate); WTForms "
+        "src/wtforms/form.py (Form.validate)",
+        10.0,
+    ),
 )

@@ -388,9 +388,6 @@ def on_assert(ctx: FileContext, node: ast.AST) -> None:
         return
     if not isinstance(test.ops[0], ast.In):
         return
-    needle = test.left
-    if not isinstance(needle, ast.Constant) or not isinstance(needle.value, bytes | str):
-        return
     haystack = test.comparators[0]
     if isinstance(haystack, ast.Await):
         haystack = haystack.value

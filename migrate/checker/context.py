@@ -105,6 +105,7 @@ class FileContext:
         self.imports_flask = False
         self.imports_quart = False
         self._lines: list[str] | None = None
+        self._has_global = "global" in source
         self._prescan()
 
     # -- setup ---------------------------------------------------------------
@@ -380,7 +381,8 @@ class FileContext:
         params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         scope = Scope(summary, node, params=params, class_qual=class_qual)
-        scope.globals = _global_names(node)
+        # Walking every body for ``global`` is costly; most files have none.
+        scope.globals = _global_names(node) if self._has_global else set()
         for stmt in node.body:
             if isinstance(stmt, _FUNCS | ast.ClassDef):
                 scope.nested[stmt.name] = f"{qualname}.{stmt.name}"

@@ -29,9 +29,45 @@ class Case:
     code: str
     program: str
     edits: tuple[tuple[str, str], ...]
-    #: Text of the message's advice that the edited code must contain.
+    #: Text the rule's message must contain: the advice that the edits carry out.
     advice: str
     fails_before: bool = True
+
+
+#: Flask-Limiter on a Quart app, replaced as QM501 and QM505 advise.
+LIMITER = (
+    HEAD.replace(
+        "from quart import request",
+        "from datetime import timedelta\n\nfrom flask_limiter import Limiter\n"
+        "from flask_limiter.util import get_remote_address\n"
+        "from quart_rate_limiter import RateLimiter\nfrom quart_rate_limiter import rate_limit",
+    )
+    + """
+limiter = Limiter(get_remote_address, app=app)
+
+
+@app.post("/login")
+@limiter.limit("1/minute")
+async def login():
+    return "ok"
+
+
+async def main():
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        assert (await client.post("/login")).status_code == 200
+        assert (await client.post("/login")).status_code == 429
+
+
+asyncio.run(main())
+"""
+)
+LIMITER_EDITS = (
+    ("from flask_limiter import Limiter\n", ""),
+    ("from flask_limiter.util import get_remote_address\n", ""),
+    ("limiter = Limiter(get_remote_address, app=app)", "RateLimiter(app)"),
+    ('@limiter.limit("1/minute")', "@rate_limit(1, timedelta(minutes=1))"),
+)
 
 
 CASES = (
@@ -1493,4 +1529,11 @@ asyncio.run(main())
         "`sqlalchemy.ext.asyncio` (`create_async_engine`, `AsyncSession`, `await session.execute(...)`)",
         fails_before=False,
     ),
+    Case(
+        "QM505",
+        LIMITER,
+        LIMITER_EDITS,
+        "use quart-rate-limiter (`RateLimiter(app)`, `@rate_limit(limit, period)`)",
+    ),
+    Case("QM501", LIMITER, LIMITER_EDITS, "use quart-rate-limiter"),
 )

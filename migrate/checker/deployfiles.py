@@ -6,7 +6,8 @@ Read line by line, so every finding has its line and column:
   ``[program:...]`` section), ``docker-compose*.yml`` / ``compose*.yaml`` (``command``,
   ``entrypoint``), ``Dockerfile`` (``CMD``, ``ENTRYPOINT``, ``RUN``) and shell scripts
   (``*.sh``): a WSGI server (QM703: ``gunicorn`` without an ASGI worker class,
-  ``waitress-serve``, ``uwsgi``), gevent or eventlet workers (QM715), ``flask run`` (QM719);
+  ``waitress-serve``, ``uwsgi``, not as the package of ``pip install``), gevent or eventlet
+  workers (QM715), ``flask run`` (QM719); a ``[uwsgi]`` section of an ``.ini`` file (QM703);
 * Flask's environment variables (QM718) in ``.env``, ``.flaskenv``, in ``export`` lines of
   shell scripts and in compose files;
 * dependencies in ``setup.py`` (``install_requires``, ``extras_require``) and ``setup.cfg``
@@ -41,6 +42,7 @@ _GUNICORN = re.compile(r"\bgunicorn\b(?![.\w-])")
 _WORKER = re.compile(r"(?:-k|--worker-class)(?:\s+|=)[\"']?([\w.:-]+)")
 _SERVERS = re.compile(r"(?<![\w.-])(waitress-serve|uwsgi)(?![\w.-])")
 _FLASK_RUN = re.compile(r"(?<![\w.-])(?:python3?\s+-m\s+)?flask\s+(?:--app\s+\S+\s+)?run\b")
+_INSTALL = re.compile(r"\b(install|add|download)\b")
 _COMPOSE_KEYS = re.compile(r"^\s*-?\s*(command|entrypoint)\s*:")
 _DOCKER_KEYS = re.compile(r"^\s*(CMD|ENTRYPOINT|RUN)\b", re.IGNORECASE)
 
@@ -82,10 +84,18 @@ def _strip_comment(line: str) -> str:
     return line[: match.start()] if match else line
 
 
+def _installing(text: str, at: int) -> bool:
+    # ``pip install gunicorn``, ``poetry add waitress``: a package name, not a command.
+    segment = re.split(r"&&|\|\||;|\|", text[:at])[-1]
+    return bool(_INSTALL.search(segment))
+
+
 def commands(path: str, number: int, line: str) -> Iterator[Finding]:
     """Yield the findings of one command line (a start command or a shell line)."""
     text = _strip_comment(line)
     for match in _GUNICORN.finditer(text):
+        if _installing(text, match.start()):
+            continue
         worker = _WORKER.search(text, match.end())
         value = worker.group(1).lower() if worker else ""
         if any(w in value for w in GREEN_WORKERS):
@@ -96,6 +106,8 @@ def commands(path: str, number: int, line: str) -> Iterator[Finding]:
         elif not any(w in value for w in ASGI_WORKERS):
             yield _finding(path, number, match.start(), 8, "QM703", name="gunicorn")
     for match in _SERVERS.finditer(text):
+        if _installing(text, match.start()):
+            continue
         yield _finding(path, number, match.start(), len(match.group(1)), "QM703", name=match[1])
     for match in _FLASK_RUN.finditer(text):
         yield _finding(path, number, match.start(), len(match.group(0)), "QM719")
@@ -113,6 +125,11 @@ def env_vars(path: str, number: int, text: str) -> Iterator[Finding]:
 
 
 def _supervisor(path: str, text: str) -> Iterator[Finding]:
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        # A uWSGI configuration (``uwsgi.ini``): the app is served as WSGI.
+        if _strip_comment(line).strip() == "[uwsgi]":
+            yield _finding(path, number, line.index("["), 7, "QM703", name="uwsgi")
     if "[program:" not in text:
         return
     for number, line in enumerate(text.splitlines(), start=1):

@@ -247,9 +247,22 @@ def _blocking_of(graph: _Graph, func: FuncSummary, startup: bool = False) -> lis
     return sorted(out)
 
 
+def _mark_thread_only(graph: _Graph, results: Sequence[FileResult]) -> None:
+    # A function handed to a worker thread (``run_sync(f)``, ``pool.run(f, ...)``) and
+    # called nowhere directly runs off the loop: it neither becomes async nor spreads.
+    handed = {graph.lookup(name) for r in results for name in r.thread_refs} - {None}
+    if not handed:
+        return
+    called = {graph.lookup(s.callee) for f in graph.funcs.values() for s in f.calls}
+    for name in handed - called:
+        assert name is not None
+        graph.funcs[name].off_loop = True
+
+
 def propagate(results: Sequence[FileResult]) -> list[Finding]:
     """Return the QM3xx and QM4xx findings that need the whole run; see the module doc."""
     graph = _Graph(results)
+    _mark_thread_only(graph, results)
     becomes = _roots(graph, results)
     callers: dict[str, list[FuncSummary]] = {}
     for func in graph.funcs.values():

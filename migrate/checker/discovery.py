@@ -48,12 +48,28 @@ DEFAULT_EXCLUDE = (
 )
 
 
-def _excluded(name: str, relative: str, patterns: Sequence[str]) -> bool:
+def _excluded(name: str, relative: str, patterns: Sequence[str], path: Path | None = None) -> bool:
     for pattern in patterns:
-        target = relative if "/" in pattern else name
-        if fnmatch.fnmatch(target, pattern.rstrip("/")):
+        pattern = pattern.rstrip("/")
+        if "/" not in pattern:
+            if fnmatch.fnmatch(name, pattern):
+                return True
+            continue
+        # A pattern with a slash names a path from the walked folder, or from the current
+        # folder (where the configuration is): ``tests/checker/samples`` is excluded when
+        # ``tests`` is walked too.
+        if fnmatch.fnmatch(relative, pattern):
+            return True
+        if path is not None and fnmatch.fnmatch(_from_cwd(path), pattern):
             return True
     return False
+
+
+def _from_cwd(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
@@ -179,7 +195,7 @@ def _walk(root: Path, exclude: Sequence[str], respect_gitignore: bool, found: se
         for name in sorted(dirs):
             rel = name if relative_dir == "." else f"{relative_dir}/{name}"
             child = current / name
-            if _excluded(name, rel, exclude):
+            if _excluded(name, rel, exclude, child):
                 continue
             if respect_gitignore and _ignored(child.resolve(), True, specs):
                 continue
@@ -190,7 +206,7 @@ def _walk(root: Path, exclude: Sequence[str], respect_gitignore: bool, found: se
             if not (name.endswith(".py") or is_dependency_file(path)):
                 continue
             rel = name if relative_dir == "." else f"{relative_dir}/{name}"
-            if _excluded(name, rel, exclude):
+            if _excluded(name, rel, exclude, path):
                 continue
             if respect_gitignore and _ignored(path.resolve(), False, specs):
                 continue

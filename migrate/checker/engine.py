@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Callable
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -212,25 +213,47 @@ def _unique_modules(tasks: list[Task]) -> list[Task]:
     return out
 
 
+def _package(result: FileResult) -> str | None:
+    # The top-level package a file belongs to; None for a module outside any package
+    # (a ``config.py`` beside the app's package), whose settings count for every package.
+    if "." in result.module or result.path.endswith("__init__.py"):
+        return result.module.partition(".")[0]
+    return None
+
+
+def _unset(
+    results: Sequence[FileResult], mentions: Callable[[FileResult], bool]
+) -> set[str | None]:
+    """Return the packages where no file of theirs (nor a package-less module) mentions a key.
+
+    A setting made in one package does not cover the app of another package checked in
+    the same run (``check .`` over a Flask app and its Quart port side by side).
+    """
+    mentioned = {_package(r) for r in results if mentions(r)}
+    if None in mentioned:
+        return set()
+    return {_package(r) for r in results} - mentioned
+
+
 def _max_content_length(results: Sequence[FileResult]) -> list[Finding]:
-    if any(r.mentions_max_content_length for r in results):
-        return []
+    unset = _unset(results, lambda r: r.mentions_max_content_length)
     rule = rules.get("QM709")
     return [
         Finding(r.path, s.line, s.col, "QM709", rule.message, s.end_line, s.end_col)
         for r in results
+        if _package(r) in unset
         for s in r.app_sites
     ]
 
 
 def _response_timeout(results: Sequence[FileResult]) -> list[Finding]:
-    # A ``RESPONSE_TIMEOUT`` set anywhere in the run covers every streamed response.
-    if any(r.mentions_response_timeout for r in results):
-        return []
+    # A ``RESPONSE_TIMEOUT`` set in the package covers every streamed response of it.
+    unset = _unset(results, lambda r: r.mentions_response_timeout)
     rule = rules.get("QM714")
     return [
         Finding(r.path, s.line, s.col, "QM714", rule.message, s.end_line, s.end_col)
         for r in results
+        if _package(r) in unset
         for s in r.stream_sites
     ]
 

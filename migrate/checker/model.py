@@ -130,6 +130,8 @@ class FileResult:
     thread_entries: list[str] = field(default_factory=list)
     mentions_response_timeout: bool = False
     uses_sqlalchemy: bool = False
+    #: Functions passed by name to a worker thread (``run_sync(f)``, ``pool.run(f, ...)``).
+    thread_refs: list[str] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     file_noqa: bool = False
     error: str | None = None

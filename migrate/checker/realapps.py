@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from migrate.checker import extensions
 from migrate.checker.awaitables import is_request
+from migrate.checker.context import OFF_LOOP_RUNNERS
 from migrate.checker.model import CallSite
 from migrate.checker.model import PendingBlocking
 from migrate.checker.symbols import dotted
@@ -90,6 +91,16 @@ FORM_BASES = frozenset(
 )
 CONVERTER_METHODS = frozenset({"to_python", "to_url"})
 EVENT_STREAM = "text/event-stream"
+#: The kit's objects whose ``run(func, ...)`` calls ``func`` in a worker thread.
+RUNNER_CLASSES = frozenset(
+    {
+        "migrate.WorkerPool",
+        "migrate.UnitOfWork",
+        "migrate.pool.WorkerPool",
+        "migrate.unit_of_work.UnitOfWork",
+    }
+)
+RUNNER_LAST = frozenset(name.rpartition(".")[2] for name in OFF_LOOP_RUNNERS)
 #: The last part of the names :func:`_named_call` looks for, besides capitalised ones.
 RESOLVED_LAST = frozenset(
     {n.rpartition(".")[2] for n in (*GREEN_PATCHES, *LOGGERS)} | {"TestApp", "Response"}
@@ -116,6 +127,8 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
     assert isinstance(node, ast.Call)
     func = node.func
     attr = func.attr if isinstance(func, ast.Attribute) else None
+    if node.args and (attr in ("run", "run_in_executor") or last_part(func) in RUNNER_LAST):
+        _thread_ref(ctx, node, ctx.symbols.resolve(func))
     # Resolving a name costs; only the names these checks look for are resolved.
     last = attr if attr is not None else (func.id if isinstance(func, ast.Name) else "")
     if last in RESOLVED_LAST or last[:1].isupper():
@@ -150,6 +163,28 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
         ctx.scopes[-1].summary.calls.append(site)
 
 
+def _thread_ref(ctx: FileContext, node: ast.Call, name: str | None) -> None:
+    # ``run_sync(f)``, ``asyncio.to_thread(f, ...)``, ``loop.run_in_executor(None, f)``,
+    # ``pool.run(f, ...)`` / ``uow.run(f, ...)`` on the kit's WorkerPool or UnitOfWork.
+    func = node.func
+    args = node.args
+    if name in OFF_LOOP_RUNNERS:
+        target = args[0] if args else None
+    elif isinstance(func, ast.Attribute) and func.attr == "run_in_executor":
+        target = args[1] if len(args) > 1 else None
+    elif (
+        isinstance(func, ast.Attribute)
+        and func.attr == "run"
+        and isinstance(func.value, ast.Name | ast.Attribute)
+        and ctx.tag_of(func.value) == "x:runner"
+    ):
+        target = args[0] if args else None
+    else:
+        return
+    if isinstance(target, ast.Name | ast.Attribute) and (qualname := ctx.callee_qualname(target)):
+        ctx.result.thread_refs.append(qualname)
+
+
 def _named_call(ctx: FileContext, node: ast.Call, name: str | None) -> None:
     func = node.func
     if name in GREEN_PATCHES:
@@ -173,6 +208,13 @@ def _given_app(ctx: FileContext, node: ast.Call) -> bool:
     if any(k.arg == "app" for k in node.keywords):
         return True
     return any(isinstance(v, ast.Name) and _is_app(ctx, v) for v in values)
+
+
+def last_part(func: ast.expr) -> str:
+    """Return the last name of a called expression (``run_sync`` of ``quart.utils.run_sync``)."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _is_app(ctx: FileContext, expr: ast.expr) -> bool:
@@ -253,6 +295,10 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
     ):
         if isinstance(value, ast.Constant) and str(value.value).lower() in ("gevent", "eventlet"):
             ctx.report(value, "QM715", name=f"worker_class = {value.value!r}")
+        return
+    if isinstance(value, ast.Call) and ctx.symbols.resolve(value.func) in RUNNER_CLASSES:
+        for target in node.targets:
+            ctx.bind_tag(target, "x:runner")
         return
     model = _model_class(ctx, value)
     if model is not None:

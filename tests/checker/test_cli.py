@@ -434,3 +434,33 @@ def test_mounted_wsgi_package_is_checked_for_what_breaks_the_mount(
     _, out, _ = _run(capsys, "check", "--no-summary", "--isolated", ".")
     codes = {line.split()[1] for line in out.splitlines()}
     assert {"QM101", "QM201", "QM301", "QM307", "QM505"} <= codes
+
+
+def test_a_setting_in_one_package_does_not_cover_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Flask app and its Quart port side by side: the port's limit is not the app's.
+    files = {
+        "pyproject.toml": "[tool.migrate]\nextend-exclude = ['legacy/vendored']\n",
+        "legacy/__init__.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+        "legacy/vendored/__init__.py": "from flask import Flask\n",
+        "port/__init__.py": "from quart import Quart\n\napp = Quart(__name__)\n"
+        "app.config['MAX_CONTENT_LENGTH'] = 1024\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    runs = []
+    for argv in (["."], ["legacy"], ["legacy", "port"]):
+        _, out, _ = _run(capsys, "check", "--no-summary", "--select", "QM709,QM101", *argv)
+        runs.append([line.split(" ", 2)[:2] for line in out.splitlines()])
+    assert (
+        runs[0]
+        == runs[1]
+        == runs[2]
+        == [
+            ["legacy/__init__.py:1:1:", "QM101"],
+            ["legacy/__init__.py:3:7:", "QM709"],
+        ]
+    )

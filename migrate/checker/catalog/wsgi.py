@@ -130,8 +130,9 @@ RULES = (
         "`MAX_CONTENT_LENGTH` explicitly",
         "app = Flask(__name__)",
         "app = Quart(__name__)\napp.config['MAX_CONTENT_LENGTH'] = 64 * 1024 * 1024",
-        "Reported at each application construction when no checked file mentions "
-        "`MAX_CONTENT_LENGTH`.",
+        "Reported at each application construction, `Flask(...)` or `Quart(...)` (a renamed "
+        "class keeps Quart's default), when no file of the app's top-level package, nor a "
+        "module outside any package (a `config.py` beside it), mentions `MAX_CONTENT_LENGTH`.",
         "Quart src/quart/app.py (default_config); Flask docs/config.rst",
         5.0,
     ),
@@ -221,7 +222,8 @@ RULES = (
         "truncated body (Flask has no such limit). Reported at `Response(...)` and "
         "`response_class(...)` built from a generator function of the same file, a generator "
         "expression, `stream_with_context(...)` or `stream_template(...)`, unless the function "
-        "sets `.timeout` on a response or a checked file mentions `RESPONSE_TIMEOUT`. "
+        "sets `.timeout` on a response or a file of its package (or a module outside any "
+        "package) mentions `RESPONSE_TIMEOUT`. "
         "Generators defined in another module are not followed. File responses "
         "(`send_file`, `send_from_directory`) are sent under the same limit, so a large "
         "download to a slow client is cut too; they are not reported.",

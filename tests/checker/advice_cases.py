@@ -10,6 +10,7 @@ runs to its end (its own assertions drive the app with Quart's test client). Whe
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 HEAD = """import asyncio
@@ -1536,4 +1537,168 @@ asyncio.run(main())
         "use quart-rate-limiter (`RateLimiter(app)`, `@rate_limit(limit, period)`)",
     ),
     Case("QM501", LIMITER, LIMITER_EDITS, "use quart-rate-limiter"),
+    Case(
+        "QM103",
+        HEAD.replace("from quart import request", "import flask")
+        + """
+
+@app.get("/")
+async def index():
+    return flask.jsonify(ok=True)
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_json() == {"ok": True}
+
+
+asyncio.run(main())
+""",
+        (("import flask\n", "import quart\n"), ("return flask.jsonify(", "return quart.jsonify(")),
+        "use `quart.jsonify`",
+    ),
+    Case(
+        "QM106",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    return "asgi"
+
+
+def call(app):
+    sent = []
+
+    def start_response(status, headers):
+        sent.append(status)
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "localhost"}
+    body = b"".join(app.wsgi_app(environ, start_response))
+    return sent, body
+
+
+async def main():
+    sent, body = call(app)
+    assert body == b"asgi", body
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def call(app):\n"
+                "    sent = []\n\n"
+                "    def start_response(status, headers):\n"
+                "        sent.append(status)\n\n"
+                '    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "localhost"}\n'
+                '    body = b"".join(app.wsgi_app(environ, start_response))\n'
+                "    return sent, body",
+                "async def call(app):\n"
+                "    sent = []\n\n"
+                "    requests = [{'type': 'http.request', 'body': b'', 'more_body': False}]\n\n"
+                "    async def receive():\n"
+                "        if requests:\n"
+                "            return requests.pop()\n"
+                "        await asyncio.Event().wait()  # the client stays connected\n\n"
+                "    async def send(message):\n"
+                "        sent.append(message)\n\n"
+                '    scope = {"type": "http", "http_version": "1.1", "method": "GET", "scheme": "http",\n'
+                '             "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",\n'
+                '             "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 1),\n'
+                '             "server": ("localhost", 80), "extensions": {}}\n'
+                "    await app.asgi_app(scope, receive, send)\n"
+                '    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")\n'
+                "    return sent, body",
+            ),
+            ("    sent, body = call(app)", "    sent, body = await call(app)"),
+        ),
+        "await app.asgi_app(scope, receive, send)",
+    ),
+    Case(
+        "QM308",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import Response\nfrom quart import stream_with_context",
+        )
+        + """
+
+@app.get("/rows")
+async def rows():
+    def generate():
+        yield "a\\n"
+        yield "b\\n"
+
+    response = Response(stream_with_context(generate)(), mimetype="text/plain")
+    response.timeout = None
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/rows")
+    assert await response.get_data(as_text=True) == "a\\nb\\n"
+
+
+asyncio.run(main())
+""",
+        (("    def generate():", "    async def generate():"),),
+        "`@stream_with_context` on `async def generate()`",
+    ),
+    Case(
+        "QM404",
+        HEAD.replace(
+            "from quart import request", "import urllib.request\n\nfrom migrate import run_sync"
+        )
+        + """
+
+def fetch(url):
+    with urllib.request.urlopen(url) as reply:
+        return reply.read()
+
+
+@app.get("/note")
+async def note():
+    return fetch("data:text/plain,shelf%203")
+
+
+async def main():
+    response = await app.test_client().get("/note")
+    assert await response.get_data() == b"shelf 3"
+
+
+asyncio.run(main())
+""",
+        (('    return fetch("data:', '    return await run_sync(fetch)("data:'),),
+        "`await run_sync(func)(...)` from `migrate`",
+        fails_before=False,
+    ),
+)
+
+
+def _variant(code: str, of: str, advice: str) -> Case:
+    """Return the case of rule ``of`` re-used for rule ``code``: same program and edits."""
+    base = next(case for case in CASES if case.code == of)
+    return dataclasses.replace(base, code=code, advice=advice)
+
+
+_RUN = next(case for case in CASES if case.code == "QM720")
+CASES += (
+    # The WSGI middleware's import goes with its use (QM701's program).
+    _variant("QM702", "QM701", advice="hypercorn.middleware.ProxyFixMiddleware"),
+    # ``app.run`` with options Quart ignores: drop them (QM720's server, started and stopped).
+    Case(
+        "QM707",
+        _RUN.program.replace(
+            'app.run(host="127.0.0.1", port=port)',
+            'app.run(host="127.0.0.1", port=port, threaded=True)',
+        ),
+        (
+            (
+                'app.run(host="127.0.0.1", port=port, threaded=True)',
+                'app.run(host="127.0.0.1", port=port)',
+            ),
+        ),
+        "drop them",
+        fails_before=False,
+    ),
 )

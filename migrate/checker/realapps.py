@@ -1,12 +1,17 @@
 """Patterns of grown Flask apps that the family modules do not see.
 
-Green-thread patching and gunicorn's gevent/eventlet ``worker_class`` (QM715), the ``werkzeug`` logger (QM716),
-``response.call_on_close`` (QM717), ``app.run`` with Quart's reloader (QM720), extension set-up lines (QM505),
-``unittest.TestCase`` suites that drive the test client (QM608), URL converters and
-form validators that do I/O (QM418, QM419), body checks that
-a TESTING-mode error page can satisfy (QM609), sync generators streamed as server-sent
-events (QM417), Flask-SQLAlchemy ``Model.query`` chains (QM416), WebTest and
-``app.wsgi_app`` in tests (QM706) and ``request.headers.environ`` (QM705).
+* green-thread patching and gunicorn's gevent/eventlet ``worker_class`` (QM715), the
+  ``werkzeug`` logger (QM716), ``response.call_on_close`` (QM717), ``app.run`` with
+  Quart's reloader (QM720), ``request.headers.environ`` (QM705), WebTest (QM706);
+* extension set-up lines: a constructor given the app or bound without arguments,
+  ``x.init_app(app)``, ``@x.user_loader``-style callbacks (QM505);
+* blocking work: Flask-SQLAlchemy ``Model.query`` chains and the methods of the model
+  instances they return (QM416), URL converters and form validators that do I/O (QM418,
+  QM419), sync generators streamed as server-sent events (QM417);
+* tests: ``unittest.TestCase`` suites that drive the test client (QM608), body assertions
+  a TESTING-mode error page can satisfy (QM609);
+* functions handed to a worker thread (``run_sync(f)``, ``pool.run(f, ...)``), which the
+  whole-run pass keeps off the loop (``FileResult.thread_refs``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Command line: ``python -m migrate check [PATH ...]``.
 
 Exit codes follow ruff: 0 no findings, 1 findings (0 with ``--exit-zero``),
-2 usage, configuration or internal error. Findings go to stdout; notes and
+2 usage, configuration or internal error, or nothing to check (every named path
+excluded, or no Python or dependency file under it). Findings go to stdout; notes and
 skipped files (not UTF-8, syntax errors) go to stderr, one line each.
 """
 
@@ -15,9 +16,10 @@ from typing import NoReturn
 
 from migrate.checker import config
 from migrate.checker import output
+from migrate.checker import project
 from migrate.checker import sarif
 from migrate.checker.discovery import DEFAULT_EXCLUDE
-from migrate.checker.discovery import discover
+from migrate.checker.discovery import discover_explained
 from migrate.checker.engine import run
 from migrate.checker.rules import SelectionError
 from migrate.checker.rules import enabled_codes
@@ -76,14 +78,14 @@ def _parser(check_prog: str | None = None) -> _Parser:
         help="glob patterns excluded in addition",
     )
     check.add_argument(
-        "--force-exclude",
-        action="store_true",
-        help="apply the excludes to files named on the command line too (for pre-commit)",
-    )
-    check.add_argument(
         "--no-respect-gitignore",
         action="store_true",
         help="also check files that .gitignore excludes",
+    )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the excludes and .gitignore to files named on the command line too",
     )
     check.add_argument(
         "--config",
@@ -129,11 +131,20 @@ def _check(args: argparse.Namespace) -> int:
     exclude = list(args.exclude or settings.exclude or DEFAULT_EXCLUDE)
     exclude += [*settings.extend_exclude, *(args.extend_exclude or [])]
     respect = settings.respect_gitignore and not args.no_respect_gitignore
+    force = args.force_exclude or settings.force_exclude
     try:
-        files = discover(paths, exclude, respect, args.force_exclude)
+        files, notes = discover_explained(paths, exclude, respect, force)
     except FileNotFoundError as exc:
         raise UsageError(f"path not found: {exc}") from exc
-    report = run(files, enabled, args.jobs)
+    for note in notes:
+        print(f"migrate: warning: {note}", file=sys.stderr)
+    if not files:
+        # A gate that passes on nothing is worse than one that fails: say so, exit 2.
+        raise UsageError("no files to check under " + ", ".join(str(p) for p in paths))
+    context = project.context_files(files, paths, exclude, respect)
+    base = settings.source.parent if settings.source is not None else Path.cwd()
+    mounted = [(base / name).resolve() for name in settings.mounted_wsgi]
+    report = run(files, enabled, args.jobs, context, mounted)
     for error in report.errors:
         print(error, file=sys.stderr)
     docs_url = args.docs_url or settings.docs_url

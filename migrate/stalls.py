@@ -39,8 +39,8 @@ class Stall:
         blocking code ran outside a task (a plain callback) or was not sampled.
     :param stack: the loop thread's stack sampled during the block, outermost frame
         first, as :func:`traceback.format_stack` lines; empty if the block ended before
-        the sample (a block barely over the threshold), or if the loop was found idle in its
-        selector (the process was not scheduled in time: no code held the loop).
+        the sample (a block barely over the threshold), in which case :meth:`format`
+        says how to catch it.
     """
 
     duration_ms: float
@@ -57,7 +57,15 @@ class Stall:
             f"Event loop blocked for {self.duration_ms:.0f} ms{where}{task}, "
             f"over the {self.threshold_ms:.0f} ms threshold"
         )
-        body = "".join(self.stack) if self.stack else "  (no code was sampled on the loop)\n"
+        if not self.stack:
+            return (
+                f"{head}. The block ended before the watchdog thread could sample the "
+                "loop's stack (it lasted barely over the threshold, or it held the GIL). "
+                f"To see the code, run again with threshold_ms={self.duration_ms / 2:.0f} "
+                "(half this block), or with the pytest plugin's `blockbuster` fixture, "
+                "which raises at a known blocking call.\n"
+            )
+        body = "".join(self.stack)
         return f"{head}. Blocking code, most recent call last:\n{body}"
 
 
@@ -67,6 +75,7 @@ class _Sample:
     stack: tuple[str, ...]
     route: str | None
     task: str | None
+    idle: bool = False
 
 
 class StallDetector:
@@ -117,11 +126,22 @@ class StallDetector:
         # the watchdog thread always reads a consistent pair.
         self._due: tuple[int, float] = (0, 0.0)
         self._sample: _Sample | None = None
+        self._idle_late = 0
 
     @property
     def stalls(self) -> list[Stall]:
         """The stalls recorded since :meth:`start` or :meth:`clear`, oldest first."""
         return list(self._stalls)
+
+    @property
+    def idle_late_beats(self) -> int:
+        """How many late heartbeats found the loop idle in its selector (int).
+
+        No code held the loop: the operating system ran the process late (a loaded
+        machine). These are not stalls, are not recorded and are not passed to
+        *on_stall*; a count that grows says the measurements are taken on a busy host.
+        """
+        return self._idle_late
 
     @property
     def running(self) -> bool:
@@ -217,6 +237,10 @@ class StallDetector:
         if late_ms < self.threshold_ms:
             return
         sample = self._sample if self._sample is not None and self._sample.beat == beat else None
+        self._due = (beat, float("inf"))  # Report each late beat once.
+        if sample is not None and sample.idle:
+            self._idle_late += 1
+            return
         stall = Stall(
             duration_ms=late_ms,
             threshold_ms=self.threshold_ms,
@@ -225,7 +249,6 @@ class StallDetector:
             stack=sample.stack if sample else (),
         )
         self._stalls.append(stall)
-        self._due = (beat, float("inf"))  # Report each late beat once.
         try:
             self.on_stall(stall)
         except Exception:
@@ -246,8 +269,8 @@ class StallDetector:
         frame = sys._current_frames().get(self._thread_id)
         if frame is not None and _waiting_for_io(frame):
             # The loop is idle in its selector: no code holds it, the OS has just not woken
-            # it yet (a loaded machine). Such a late beat is recorded without a stack.
-            frame = None
+            # it yet (a loaded machine). Such a late beat is not a stall.
+            return _Sample(beat, (), None, None, idle=True)
         stack = tuple(traceback.format_stack(frame)) if frame is not None else ()
         task = asyncio.current_task(self._loop) if self._loop is not None else None
         route = self._routes.get(task) if task is not None else None

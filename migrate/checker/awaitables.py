@@ -192,7 +192,7 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
         tag = "aw:ctx"
     elif _template_call(value):
         tag = "aw:template"
-    elif isinstance(value, ast.Call) and ctx.resolve(value.func) == "flask.Flask":
+    elif isinstance(value, ast.Call) and ctx.resolve(value.func) in ("flask.Flask", "flask.Quart"):
         tag = "aw:app"
     else:
         return

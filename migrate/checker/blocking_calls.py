@@ -25,6 +25,12 @@ _HTTP = "get post put patch delete head options request"
 _SPAWN = "spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe posix_spawn posix_spawnp"
 
 
+_PASSLIB_SCHEMES = (
+    "bcrypt bcrypt_sha256 argon2 scrypt pbkdf2_sha1 pbkdf2_sha256 pbkdf2_sha512 "
+    "sha256_crypt sha512_crypt django_pbkdf2_sha256"
+)
+
+
 def _names(code: str, prefix: str, names: str) -> dict[str, str]:
     return {f"{prefix}.{n}": code for n in names.split()}
 
@@ -46,6 +52,12 @@ FUNCTIONS: dict[str, str] = {
     **_names("QM415", "hashlib", "pbkdf2_hmac scrypt"),
     **_names("QM415", "bcrypt", "hashpw checkpw kdf"),
     **_names("QM415", "werkzeug.security", "generate_password_hash check_password_hash"),
+    **_names("QM415", "flask_bcrypt", "generate_password_hash check_password_hash"),
+    **{
+        f"passlib.hash.{scheme}.{method}": "QM415"
+        for scheme in _PASSLIB_SCHEMES.split()
+        for method in ("hash", "verify", "encrypt")
+    },
 }
 
 # Constructors: (code, report the call itself). The value they return is tagged,
@@ -130,6 +142,8 @@ CONSTRUCTORS: dict[str, tuple[str, bool]] = {
     "socket.socket": ("QM414", False),
     "socket.create_server": ("QM414", True),
     "argon2.PasswordHasher": ("QM415", False),
+    "passlib.context.CryptContext": ("QM415", False),
+    "flask_bcrypt.Bcrypt": ("QM415", False),
     **{
         n: ("QM416", False)
         for n in (
@@ -220,7 +234,16 @@ METHODS: dict[str, frozenset[str]] = {
         {"read", "readline", "readlines", "write", "writelines", "flush", "truncate", "close"}
     ),
     "QM408": PATH_IO,
-    "QM415": frozenset({"hash", "verify"}),
+    "QM415": frozenset(
+        {
+            "hash",
+            "verify",
+            "verify_and_update",
+            "encrypt",
+            "generate_password_hash",
+            "check_password_hash",
+        }
+    ),
     "QM416": frozenset(
         {
             "execute",

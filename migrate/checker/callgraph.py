@@ -110,6 +110,11 @@ def _roots(graph: _Graph, results: Sequence[FileResult]) -> dict[str, tuple[str,
         elif func.param_calls and parent in decorators:
             fields = {"name": func.name, "decorator": parent.rpartition(".")[2]}
             roots[func.qualname] = ("QM304", fields)
+        elif func.param_calls and parent.rpartition(".")[0] in decorators:
+            # A decorator factory, ``@admin_required("x")``: the wrapper is two levels down.
+            factory = parent.rpartition(".")[0]
+            fields = {"name": func.name, "decorator": factory.rpartition(".")[2]}
+            roots[func.qualname] = ("QM304", fields)
         elif func.awaits:
             what, line = func.awaits[0]
             fields = {"name": func.name, "what": f"`{what}`", "line": str(line)}
@@ -127,7 +132,7 @@ def _spread(
         callee = queue.popleft()
         for caller in callers.get(callee, ()):
             name = caller.qualname
-            if caller.is_async or caller.off_loop or name in becomes:
+            if caller.is_async or caller.off_loop or caller.stays_sync or name in becomes:
                 continue
             becomes[name] = ("QM305", {"name": caller.name, "callee": callee.rpartition(".")[2]})
             queue.append(name)
@@ -242,9 +247,22 @@ def _blocking_of(graph: _Graph, func: FuncSummary, startup: bool = False) -> lis
     return sorted(out)
 
 
+def _mark_thread_only(graph: _Graph, results: Sequence[FileResult]) -> None:
+    # A function handed to a worker thread (``run_sync(f)``, ``pool.run(f, ...)``) and
+    # called nowhere directly runs off the loop: it neither becomes async nor spreads.
+    handed = {graph.lookup(name) for r in results for name in r.thread_refs} - {None}
+    if not handed:
+        return
+    called = {graph.lookup(s.callee) for f in graph.funcs.values() for s in f.calls}
+    for name in handed - called:
+        assert name is not None
+        graph.funcs[name].off_loop = True
+
+
 def propagate(results: Sequence[FileResult]) -> list[Finding]:
     """Return the QM3xx and QM4xx findings that need the whole run; see the module doc."""
     graph = _Graph(results)
+    _mark_thread_only(graph, results)
     becomes = _roots(graph, results)
     callers: dict[str, list[FuncSummary]] = {}
     for func in graph.funcs.values():
@@ -264,7 +282,12 @@ def propagate(results: Sequence[FileResult]) -> list[Finding]:
         # A sync function whose blocking call gets fixed gains an ``await``: it
         # becomes async too, and so do its callers (until nothing changes).
         new = [
-            q for q in on_loop if blocked[q] and q not in becomes and not graph.funcs[q].is_async
+            q
+            for q in on_loop
+            if blocked[q]
+            and q not in becomes
+            and not graph.funcs[q].is_async
+            and not graph.funcs[q].stays_sync
         ]
         if not new:
             break

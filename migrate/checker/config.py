@@ -6,7 +6,11 @@ defaults; command-line options override them. Recognised keys:
 
 ``select``, ``ignore``, ``extend-select`` (lists of codes or prefixes),
 ``exclude`` (replaces the default excludes), ``extend-exclude`` (adds to them),
-both lists of glob patterns, ``respect-gitignore`` (bool, default true), and
+both lists of glob patterns, ``respect-gitignore`` (bool, default true),
+``mounted-wsgi`` (paths, relative to the ``pyproject.toml``, of the Flask packages that
+stay behind ``migrate.mount_wsgi``: see :func:`migrate.checker.engine.run`),
+``force-exclude`` (bool, default false: apply the excludes to files named on the
+command line too, as ruff's option of that name), and
 ``docs-url`` (base of the rule page links in JSON and SARIF output).
 """
 
@@ -18,8 +22,8 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
-KEYS = (*LIST_KEYS, "respect-gitignore", "docs-url")
+LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude", "mounted-wsgi")
+KEYS = (*LIST_KEYS, "respect-gitignore", "force-exclude", "docs-url")
 
 
 class ConfigError(ValueError):
@@ -36,6 +40,8 @@ class Settings:
     exclude: list[str] | None = None
     extend_exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
+    force_exclude: bool = False
+    mounted_wsgi: list[str] = field(default_factory=list)
     docs_url: str | None = None
     source: Path | None = None
 
@@ -77,6 +83,8 @@ def load(path: Path) -> Settings:
             raise ConfigError(f"{path}: [tool.migrate] {key} must be a list of strings")
     if not isinstance(table.get("respect-gitignore", True), bool):
         raise ConfigError(f"{path}: [tool.migrate] respect-gitignore must be true or false")
+    if not isinstance(table.get("force-exclude", False), bool):
+        raise ConfigError(f"{path}: [tool.migrate] force-exclude must be true or false")
     if not isinstance(table.get("docs-url", ""), str):
         raise ConfigError(f"{path}: [tool.migrate] docs-url must be a string")
     return Settings(
@@ -86,6 +94,8 @@ def load(path: Path) -> Settings:
         exclude=table.get("exclude"),
         extend_exclude=table.get("extend-exclude", []),
         respect_gitignore=table.get("respect-gitignore", True),
+        force_exclude=table.get("force-exclude", False),
+        mounted_wsgi=table.get("mounted-wsgi", []),
         docs_url=table.get("docs-url"),
         source=path,
     )

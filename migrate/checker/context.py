@@ -105,6 +105,7 @@ class FileContext:
         self.imports_flask = False
         self.imports_quart = False
         self._lines: list[str] | None = None
+        self._has_global = "global" in source
         self._prescan()
 
     # -- setup ---------------------------------------------------------------
@@ -263,12 +264,28 @@ class FileContext:
                     if scope.class_qual:
                         return f"{scope.class_qual}.{func.attr}"
                 return None
+            if self._is_param(func):
+                # ``app.test_request_context()`` on a parameter ``app`` is not a call of
+                # the module's own ``app`` (a pytest fixture of that name, say).
+                return None
             target = self.symbols.resolve(func)
         else:
             return None
         if target and target.partition(".")[0] in self.local_roots:
             return target
         return None
+
+    def _is_param(self, expr: ast.expr) -> bool:
+        while isinstance(expr, ast.Attribute):
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return False
+        for scope in reversed(self.scopes):
+            if expr.id in scope.params:
+                return True
+            if expr.id in scope.tags or expr.id in scope.nested:
+                return False
+        return False
 
     # -- traversal -------------------------------------------------------------
 
@@ -364,7 +381,8 @@ class FileContext:
         params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         scope = Scope(summary, node, params=params, class_qual=class_qual)
-        scope.globals = _global_names(node)
+        # Walking every body for ``global`` is costly; most files have none.
+        scope.globals = _global_names(node) if self._has_global else set()
         for stmt in node.body:
             if isinstance(stmt, _FUNCS | ast.ClassDef):
                 scope.nested[stmt.name] = f"{qualname}.{stmt.name}"

@@ -3,7 +3,8 @@
 Reads ``requirements*.txt``, ``requirements/*.txt``, ``*.in`` (pip-tools) and
 ``pyproject.toml`` (``[project]`` dependencies and optional dependencies,
 ``[dependency-groups]``, ``[tool.poetry]`` dependencies and groups) and reports
-QM502/QM503/QM504 (extensions) and QM704 (servers) at the requirement's line.
+QM502/QM503/QM504 (extensions), QM704 (servers) and QM715 (gevent, eventlet) at the
+requirement's line.
 """
 
 from __future__ import annotations
@@ -14,18 +15,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from migrate.checker import deployfiles
 from migrate.checker import extensions
 from migrate.checker import rules
 from migrate.checker.model import Finding
+from migrate.checker.wsgi import GREEN
 from migrate.checker.wsgi import SERVERS
 
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def is_dependency_file(path: Path) -> bool:
-    """Return true for the file names this module reads."""
+    """Return true for the file names this module reads.
+
+    Deployment and packaging files (:mod:`migrate.checker.deployfiles`) count too.
+    """
     name = path.name
-    if name == "pyproject.toml":
+    if name == "pyproject.toml" or deployfiles.is_deploy_file(path):
         return True
     if path.suffix in (".txt", ".in"):
         # ``requirements.txt``, ``requirements-dev.txt``, ``dev-requirements.txt``,
@@ -48,12 +54,28 @@ def _finding(path: str, line: int, col: int, width: int, raw: str) -> Finding | 
         code, fields = "QM503", {"name": raw}
     elif extensions.is_extension(module):
         code, fields = "QM502", {"name": raw, "replacement": extensions.replacement(module)}
+    elif name in GREEN:
+        code, fields = "QM715", {"name": raw}
     elif name in SERVERS:
         code, fields = "QM704", {"name": raw, "replacement": SERVERS[name]}
     else:
         return None
     message = rules.get(code).format(**fields)
     return Finding(path, line, col, code, message, line, col + width)
+
+
+def check_requirements_line(
+    path: str, number: int, requirement: str, line: str
+) -> Iterator[Finding]:
+    """Yield the finding for one requirement string found on ``line`` (``setup.py``/``.cfg``)."""
+    match = _NAME.match(requirement)
+    if match is None:
+        return
+    raw = match.group(1)
+    col = line.find(raw)
+    found = _finding(path, number, max(col, 0) + 1, len(raw), raw)
+    if found is not None:
+        yield found
 
 
 def check_requirements(path: str, text: str) -> Iterator[Finding]:
@@ -110,7 +132,8 @@ def _locate(line: str, requirement: str, raw: str) -> int:
     if stripped.startswith("#"):
         return -1
     for quote in ('"', "'"):
-        at = line.find(quote + requirement)
+        # The whole string: ``"flask"`` is not found in ``name = "flaskr"``.
+        at = line.find(quote + requirement + quote)
         if at >= 0:
             return at + 1
     if re.match(rf"\s*{re.escape(raw)}\s*=", line):
@@ -120,6 +143,8 @@ def _locate(line: str, requirement: str, raw: str) -> int:
 
 def check_file(path: str, text: str) -> list[Finding]:
     """Dispatch on the file name; raise ``ValueError`` for an unparsable file."""
+    if deployfiles.is_deploy_file(Path(path)):
+        return deployfiles.check_file(path, text)
     if Path(path).name == "pyproject.toml":
         try:
             return list(check_pyproject(path, text))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Callable
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,9 +23,11 @@ from migrate.checker import awaitables
 from migrate.checker import blocking
 from migrate.checker import callgraph
 from migrate.checker import depfiles
+from migrate.checker import deployfiles
 from migrate.checker import extensions
 from migrate.checker import imports
 from migrate.checker import noqa
+from migrate.checker import realapps
 from migrate.checker import rules
 from migrate.checker import testing
 from migrate.checker import wsgi
@@ -36,7 +39,7 @@ from migrate.checker.symbols import Symbols
 from migrate.checker.symbols import module_name
 
 PARALLEL_MIN_FILES = 48
-FAMILIES = (imports, awaitables, asyncfuncs, blocking, extensions, testing, wsgi)
+FAMILIES = (imports, awaitables, asyncfuncs, blocking, extensions, testing, wsgi, realapps)
 
 
 def _dispatch() -> dict[type[ast.AST], list[Handler]]:
@@ -97,6 +100,8 @@ def analyze(task: Task, local_roots: frozenset[str]) -> FileResult:
             result.findings = depfiles.check_file(task.display, source)
         else:
             result = _analyze_python(task, source, local_roots)
+            if Path(task.path).name == "setup.py":
+                result.findings += deployfiles.check_file(task.display, source)
     except SyntaxError as exc:
         result.error = f"syntax error at line {exc.lineno}: {exc.msg}"
         return result
@@ -146,6 +151,7 @@ def analyze_all(files: Sequence[Path], jobs: int | None = None) -> list[FileResu
     for path in files:
         module, is_package = module_name(path) if path.suffix == ".py" else ("", False)
         tasks.append(Task(str(path), _display(path), module, is_package))
+    tasks = _unique_modules(tasks)
     local_roots = frozenset(t.module.partition(".")[0] for t in tasks if t.module)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(tasks) // 16))
     if workers <= 1 or len(tasks) < PARALLEL_MIN_FILES:
@@ -157,25 +163,97 @@ def analyze_all(files: Sequence[Path], jobs: int | None = None) -> list[FileResu
         return [result for part in parts for result in part]
 
 
+#: What is still reported in a package that stays behind ``mount_wsgi``: green-thread
+#: patching, which breaks the event loop of the whole process, and blocking calls in
+#: functions the Quart app calls on its loop.
+MOUNT_CODES = ("QM4", "QM715")
+
+
+def _under(display: str, mounted: Sequence[Path]) -> bool:
+    if not mounted:
+        return False
+    path = Path(display).resolve()
+    return any(path == root or root in path.parents for root in mounted)
+
+
+def _keep_wsgi(result: FileResult) -> None:
+    # Flask serves these: nothing in them is a root of async-ness by itself.
+    result.registered = []
+    result.view_decorators = []
+    result.app_sites = []
+    result.stream_sites = []
+    for func in result.functions:
+        func.root = func.root_code = None
+        func.awaits = []
+        func.context_awaits = 0
+        func.param_calls = []
+        func.stays_sync = True
+
+
+def _unique_modules(tasks: list[Task]) -> list[Task]:
+    # Files outside any package are named by their stem: two ``conftest.py`` (or
+    # ``app.py``) in different folders would share their functions' names, and the
+    # whole-run pass would keep one of them, depending on which paths were given.
+    # Such files are named by their path instead (``tests/unit/conftest.py`` →
+    # ``tests.unit.conftest``).
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task.module] = counts.get(task.module, 0) + 1
+    out = []
+    for task in tasks:
+        if (
+            task.module
+            and "." not in task.module
+            and counts[task.module] > 1
+            and not task.is_package
+        ):
+            dotted = Path(task.display).with_suffix("").as_posix().strip("./").replace("/", ".")
+            task = Task(task.path, task.display, dotted or task.module, task.is_package)
+        out.append(task)
+    return out
+
+
+def _package(result: FileResult) -> str | None:
+    # The top-level package a file belongs to; None for a module outside any package
+    # (a ``config.py`` beside the app's package), whose settings count for every package.
+    if "." in result.module or result.path.endswith("__init__.py"):
+        return result.module.partition(".")[0]
+    return None
+
+
+def _unset(
+    results: Sequence[FileResult], mentions: Callable[[FileResult], bool]
+) -> set[str | None]:
+    """Return the packages where no file of theirs (nor a package-less module) mentions a key.
+
+    A setting made in one package does not cover the app of another package checked in
+    the same run (``check .`` over a Flask app and its Quart port side by side).
+    """
+    mentioned = {_package(r) for r in results if mentions(r)}
+    if None in mentioned:
+        return set()
+    return {_package(r) for r in results} - mentioned
+
+
 def _max_content_length(results: Sequence[FileResult]) -> list[Finding]:
-    if any(r.mentions_max_content_length for r in results):
-        return []
+    unset = _unset(results, lambda r: r.mentions_max_content_length)
     rule = rules.get("QM709")
     return [
         Finding(r.path, s.line, s.col, "QM709", rule.message, s.end_line, s.end_col)
         for r in results
+        if _package(r) in unset
         for s in r.app_sites
     ]
 
 
 def _response_timeout(results: Sequence[FileResult]) -> list[Finding]:
-    # A ``RESPONSE_TIMEOUT`` set anywhere in the run covers every streamed response.
-    if any(r.mentions_response_timeout for r in results):
-        return []
+    # A ``RESPONSE_TIMEOUT`` set in the package covers every streamed response of it.
+    unset = _unset(results, lambda r: r.mentions_response_timeout)
     rule = rules.get("QM714")
     return [
         Finding(r.path, s.line, s.col, "QM714", rule.message, s.end_line, s.end_col)
         for r in results
+        if _package(r) in unset
         for s in r.stream_sites
     ]
 
@@ -184,13 +262,31 @@ def run(
     files: Sequence[Path],
     enabled: frozenset[str],
     jobs: int | None = None,
+    context: Sequence[Path] = (),
+    mounted: Sequence[Path] = (),
 ) -> Report:
-    """Check ``files`` and return the findings of the ``enabled`` codes, sorted."""
-    results = analyze_all(files, jobs)
+    """Check ``files`` and return the findings of the ``enabled`` codes, sorted.
+
+    ``context`` files (see :mod:`migrate.checker.project`) are analysed with them, for
+    the whole-run pass, but neither reported nor counted. Files under a ``mounted``
+    folder (or equal to a ``mounted`` file) belong to a Flask app that stays behind
+    :func:`migrate.mount_wsgi`: it keeps running as WSGI in worker threads, so its
+    views, hooks and helpers do not become async and its Flask imports, extensions
+    and settings stay; only what breaks the mount is reported there (see
+    :data:`MOUNT_CODES`).
+    """
+    named = {_display(path) for path in files}
+    extra = [path for path in context if _display(path) not in named]
+    every = analyze_all([*files, *extra], jobs)
+    results = [r for r in every if r.path in named]
     report = Report(files=len(results))
-    parsed = [r for r in results if r.error is None]
+    parsed = [r for r in every if r.error is None]
+    kept_wsgi = {r.path for r in parsed if _under(r.path, mounted)}
+    for result in parsed:
+        if result.path in kept_wsgi:
+            _keep_wsgi(result)
     report.errors = [f"{r.path}: skipped: {r.error}" for r in results if r.error]
-    report.lines = sum(r.lines for r in parsed)
+    report.lines = sum(r.lines for r in results if r.error is None)
     findings = [f for r in parsed for f in r.findings]
     findings += callgraph.propagate(parsed)
     findings += _max_content_length(parsed)
@@ -199,6 +295,10 @@ def run(
     kept = set()
     for finding in findings:
         source = by_path.get(finding.path)
+        if finding.path not in named:
+            continue
+        if finding.path in kept_wsgi and not finding.code.startswith(MOUNT_CODES):
+            continue
         if finding.code not in enabled or source is None or source.file_noqa:
             continue
         if noqa.suppressed(finding.code, finding.line, source.noqa):

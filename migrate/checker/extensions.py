@@ -29,8 +29,12 @@ def replacement(module: str) -> str:
 
 
 def is_extension(module: str) -> bool:
-    """Return true for a Flask extension's top-level module (``flask_*``)."""
-    return module.startswith("flask_") and len(module) > 6
+    """Return true for a Flask extension's top-level module (``flask_*``).
+
+    A name with a ``quart`` part (``flask_quart_migration_kit``, this kit's own
+    distribution) is a migration tool, not an extension.
+    """
+    return module.startswith("flask_") and len(module) > 6 and "quart" not in module.split("_")
 
 
 def _check(ctx: FileContext, node: ast.AST, module: str) -> None:

@@ -106,6 +106,9 @@ class FuncSummary:
     param_calls: list[CallSite] = field(default_factory=list)
     startup_blocking: list[Finding] = field(default_factory=list)
     startup_pending: list[PendingBlocking] = field(default_factory=list)
+    #: In a package that stays behind ``mount_wsgi``: never made async, only its
+    #: blocking calls are reported when the Quart app calls it on the loop.
+    stays_sync: bool = False
 
 
 @dataclass(slots=True)
@@ -127,6 +130,8 @@ class FileResult:
     thread_entries: list[str] = field(default_factory=list)
     mentions_response_timeout: bool = False
     uses_sqlalchemy: bool = False
+    #: Functions passed by name to a worker thread (``run_sync(f)``, ``pool.run(f, ...)``).
+    thread_refs: list[str] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     file_noqa: bool = False
     error: str | None = None

@@ -34,13 +34,13 @@ OTHER_MIDDLEWARE = "use an ASGI middleware on `app.asgi_app`"
 SERVERS = {
     "waitress": HYPERCORN,
     "gunicorn": "use Hypercorn, or gunicorn with an ASGI worker (`uvicorn.workers.UvicornWorker`)",
-    "gevent": HYPERCORN,
-    "eventlet": HYPERCORN,
     "uwsgi": HYPERCORN,
     "mod-wsgi": HYPERCORN,
     "bjoern": HYPERCORN,
     "cheroot": HYPERCORN,
 }
+#: Green-thread libraries (QM715): concurrency models, not servers.
+GREEN = frozenset({"gevent", "eventlet"})
 SERVER_CALLS = frozenset(
     {
         "waitress.serve",
@@ -81,6 +81,7 @@ IGNORED_KEYS = {
     "USE_X_SENDFILE": "Quart has no X-Sendfile support; serve the files from the proxy",
 }
 ASYNC_WORKERS = ("uvicorn", "hypercorn")
+APP_CLASSES = frozenset({"flask.Flask", "flask.Quart"})
 RESPONSE_CLASSES = frozenset({"flask.Response", "flask.wrappers.Response"})
 STREAM_HELPERS = frozenset(
     {"flask.stream_with_context", "flask.stream_template", "flask.stream_template_string"}
@@ -169,7 +170,8 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
     if name in WERKZEUG_TEST:
         ctx.report(node, "QM706", name=name)
         return
-    if canonical(name) == "flask.Flask":
+    if canonical(name) in APP_CLASSES:
+        # Renaming the class keeps Quart's 16 MiB default: still reported.
         ctx.result.app_sites.append(ctx.span(node))
     if canonical(name) in RESPONSE_CLASSES or (
         isinstance(func, ast.Attribute) and func.attr == "response_class"

@@ -27,6 +27,7 @@ def create():
 CLEAN = """from quart import Quart
 
 app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
 """
 
 
@@ -333,6 +334,171 @@ def test_force_exclude_applies_the_excludes_to_files_named_on_the_command_line(
     assert code == 1
     assert {Path(f["filename"]).name for f in json.loads(out)} == {"app.py"}
 
-    code, out, _ = _run(capsys, "check", "--force-exclude", "legacy/old/views.py")
-    assert code == 0
-    assert "No findings in 0 files" in out
+    code, out, err = _run(capsys, "check", "--force-exclude", "legacy/old/views.py")
+    assert (code, out) == (2, "")
+    assert "legacy/old/views.py: not checked: excluded by" in err
+
+
+def test_named_folder_that_gitignore_excludes_is_said_and_exits_2(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("generated/\n")
+    (project / "generated").mkdir()
+    (project / "generated" / "mod.py").write_text(APP)
+    code, out, err = _run(capsys, "check", "generated")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "migrate: warning: generated: not checked: every file under it is excluded by a "
+        "pattern or .gitignore (pass --no-respect-gitignore or change the excludes)",
+        "migrate: error: no files to check under generated",
+    ]
+    code, out, _ = _run(capsys, "check", "--no-respect-gitignore", "generated")
+    assert code == 1 and "generated/mod.py:10:22: QM201" in out
+
+
+def test_excluded_folder_beside_a_checked_one_is_said(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "vendor").mkdir()
+    (project / "vendor" / "mod.py").write_text(APP)
+    code, out, err = _run(capsys, "check", "--extend-exclude", "mod.py", "vendor", "app.py")
+    assert code == 1 and "app.py:10:22: QM201" in out and "vendor" not in out
+    assert err.startswith("migrate: warning: vendor: not checked: every file under it")
+
+
+def test_force_exclude_applies_to_named_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "check", "--force-exclude", "--exclude", "app.py", "app.py")
+    assert (code, out) == (2, "")
+    assert (
+        err.splitlines()[0]
+        == "migrate: warning: app.py: not checked: excluded by a pattern (app.py)"
+    )
+    (project / "vendor").mkdir()
+    (project / "vendor" / "mod.py").write_text(APP)
+    argv = ["check", "--force-exclude", "--extend-exclude", "vendor", "vendor", "app.py"]
+    code, out, err = _run(capsys, *argv)
+    assert code == 1 and "vendor" not in out
+    assert err == "migrate: warning: vendor: not checked: excluded by a pattern (vendor)\n"
+    (project / "pyproject.toml").write_text(
+        '[tool.migrate]\nforce-exclude = true\nextend-exclude = ["app.py"]\n'
+    )
+    code, _, _ = _run(capsys, "check", "app.py")
+    assert code == 2
+
+
+def test_empty_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    code, out, err = _run(capsys, "check", str(tmp_path / "empty"))
+    assert (code, out) == (2, "")
+    assert err == f"migrate: error: no files to check under {tmp_path / 'empty'}\n"
+
+
+def _write_project(root: Path) -> None:
+    files = {
+        "pyproject.toml": "[project]\nname = 'shop'\n",
+        "shop/__init__.py": "from flask import Flask\n\n\ndef create_app():\n"
+        "    app = Flask(__name__)\n    app.config['MAX_CONTENT_LENGTH'] = 1\n    return app\n",
+        "shop/body.py": "from flask import request\n\n\ndef read_body():\n"
+        "    return request.get_json()\n",
+        "tests/conftest.py": "import pytest\n\nfrom shop import create_app\n\n\n"
+        "@pytest.fixture\ndef app():\n    return create_app()\n\n\n"
+        "@pytest.fixture\ndef req_ctx(app):\n    ctx = app.test_request_context()\n"
+        "    ctx.push()\n    yield ctx\n    ctx.pop()\n",
+        "tests/test_body.py": "from shop.body import read_body\n\n\n"
+        "def test_body(req_ctx):\n    assert read_body() is None\n",
+        # A second conftest.py outside any package, with a fixture of the same name.
+        "other/tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef req_ctx():\n"
+        "    return 1\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_findings_do_not_depend_on_the_paths_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    runs = {}
+    for argv in (["tests"], ["."], ["tests/test_body.py", "tests/conftest.py"]):
+        _, out, _ = _run(capsys, "check", "--no-summary", *argv)
+        runs[" ".join(argv)] = sorted(
+            line.split(" ", 2)[:2] for line in out.splitlines() if line.startswith("tests/")
+        )
+    assert runs["tests"] == runs["."] == runs["tests/test_body.py tests/conftest.py"]
+    codes = {tuple(item) for item in runs["tests"]}
+    # The fixture's own context (QM212) and the helper from the app package (QM307).
+    assert ("tests/conftest.py:14:5:", "QM212") in codes
+    assert ("tests/conftest.py:12:1:", "QM306") in codes
+    assert ("tests/test_body.py:5:12:", "QM307") in codes
+    # The context (the app package) is read but not reported or counted.
+    _, out, _ = _run(capsys, "check", "tests/test_body.py")
+    assert "shop/" not in out and "in 1 of 1 files" in out
+
+
+MOUNTED = {
+    "pyproject.toml": '[tool.migrate]\nmounted-wsgi = ["legacy"]\n',
+    "legacy/__init__.py": "import time\n\nfrom flask import Flask\nfrom flask import request\n"
+    "from flask_cors import CORS\nfrom gevent import monkey\n\nmonkey.patch_all()\n"
+    "flask_app = Flask(__name__)\nCORS(flask_app)\n\n\n@flask_app.post('/old')\ndef old():\n"
+    "    time.sleep(1)\n    return {'got': request.form['x']}\n\n\n"
+    "def slow_total():\n    time.sleep(1)\n    return 3\n",
+    "app.py": "from quart import Quart\n\nfrom legacy import flask_app\nfrom legacy import "
+    "slow_total\nfrom migrate import mount_wsgi\n\napp = Quart(__name__, static_folder=None)\n"
+    "app.config['MAX_CONTENT_LENGTH'] = 1\nmount_wsgi(app, flask_app)\n\n\n"
+    "@app.get('/total')\nasync def total():\n    return {'total': slow_total()}\n",
+}
+
+
+def test_mounted_wsgi_package_is_checked_for_what_breaks_the_mount(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in MOUNTED.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = _run(capsys, "check", "--no-summary", ".")
+    found = sorted(line.split(" ", 2)[:2] for line in out.splitlines())
+    # Green threads break the loop; the Quart view's call blocks it. The Flask view, its
+    # imports, extension and body read stay as they are, served by Flask in a thread.
+    assert found == [
+        ["legacy/__init__.py:20:5:", "QM401"],
+        ["legacy/__init__.py:8:1:", "QM715"],
+    ]
+    _, out, _ = _run(capsys, "check", "--no-summary", "--isolated", ".")
+    codes = {line.split()[1] for line in out.splitlines()}
+    assert {"QM101", "QM201", "QM301", "QM307", "QM505"} <= codes
+
+
+def test_a_setting_in_one_package_does_not_cover_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Flask app and its Quart port side by side: the port's limit is not the app's.
+    files = {
+        "pyproject.toml": "[tool.migrate]\nextend-exclude = ['legacy/vendored']\n",
+        "legacy/__init__.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+        "legacy/vendored/__init__.py": "from flask import Flask\n",
+        "port/__init__.py": "from quart import Quart\n\napp = Quart(__name__)\n"
+        "app.config['MAX_CONTENT_LENGTH'] = 1024\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    runs = []
+    for argv in (["."], ["legacy"], ["legacy", "port"]):
+        _, out, _ = _run(capsys, "check", "--no-summary", "--select", "QM709,QM101", *argv)
+        runs.append([line.split(" ", 2)[:2] for line in out.splitlines()])
+    assert (
+        runs[0]
+        == runs[1]
+        == runs[2]
+        == [
+            ["legacy/__init__.py:1:1:", "QM101"],
+            ["legacy/__init__.py:3:7:", "QM709"],
+        ]
+    )

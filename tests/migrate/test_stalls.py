@@ -191,3 +191,35 @@ def test_the_plugin_fails_the_test_whose_request_blocked(tmp_path: Path) -> None
     assert "the test blocked the event loop 1 time(s)" in out
     assert "in GET /blocking" in out
     assert "time.sleep(0.2)" in out
+
+
+async def test_a_late_beat_with_the_loop_idle_is_not_a_stall() -> None:
+    # The watchdog found the loop thread waiting in its selector while the heartbeat was
+    # overdue: the OS ran the process late, no code blocked the loop. Nothing to act on.
+    seen: list[Stall] = []
+    detector = StallDetector(20.0, on_stall=seen.append)
+    detector.start()
+    try:
+        late_beat = (7, time.monotonic() - 1.0)
+        detector._due = late_beat
+        detector._sample = migrate.stalls._Sample(7, (), None, None, idle=True)
+        detector._check_overdue()
+    finally:
+        detector.stop()
+    assert (seen, detector.stalls, detector.idle_late_beats) == ([], [], 1)
+
+
+async def test_an_unsampled_stall_says_how_to_catch_it() -> None:
+    seen: list[Stall] = []
+    detector = StallDetector(20.0, on_stall=seen.append)
+    detector.start()
+    try:
+        detector._due = (3, time.monotonic() - 0.030)
+        detector._sample = None  # The block ended before the watchdog sampled it.
+        detector._check_overdue()
+    finally:
+        detector.stop()
+    (stall,) = seen
+    text = stall.format()
+    assert stall.stack == () and "no code was sampled" not in text
+    assert "run again with threshold_ms=15" in text and "blockbuster" in text

@@ -277,3 +277,56 @@ async def test_a_cancelled_streaming_request_lets_its_thread_finish(pool_name: s
         await pool.aclose()
     stats = pool.stats()
     assert (stats.orphaned, stats.completed, stats.running) == (1, 1, 0)
+
+
+def _static_apps(tmp_path: Any, quart_static: str | None) -> quart.Quart:
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "site.css").write_text("body { color: teal }")
+    legacy = flask.Flask("legacy", root_path=str(tmp_path))
+    legacy.config["SECRET_KEY"] = SECRET
+
+    @legacy.get("/legacy/page")
+    def page() -> str:
+        return "flask page"
+
+    kwargs: dict[str, Any] = {} if quart_static == "default" else {"static_folder": quart_static}
+    app = quart.Quart("migrated", root_path=str(tmp_path / "new"), **kwargs)
+    app.config["SECRET_KEY"] = SECRET
+
+    @app.get("/new")
+    async def new() -> str:
+        # A template of the Quart app pointing at a page Flask still serves.
+        return await quart.render_template_string("{{ url_for('page') }}")
+
+    mount_wsgi(app, legacy, pool=WorkerPool(2, name="static"))
+    return app
+
+
+async def test_quart_takes_the_static_path_unless_its_static_folder_is_none(
+    tmp_path: Any,
+) -> None:
+    # Quart(__name__) registers /static/<path:filename> for its own (here missing)
+    # folder: the Flask app's static files behind mount_wsgi are never reached.
+    shadowed = _static_apps(tmp_path, "default")
+    async with shadowed.test_app() as test_app:
+        response = await test_app.test_client().get("/static/site.css")
+        assert response.status_code == 404
+    (tmp_path / "b").mkdir()
+    passed = _static_apps(tmp_path / "b", None)
+    async with passed.test_app() as test_app:
+        response = await test_app.test_client().get("/static/site.css")
+        assert response.status_code == 200
+        assert await response.get_data(as_text=True) == "body { color: teal }"
+
+
+async def test_quart_templates_cannot_url_for_an_endpoint_flask_still_serves(
+    tmp_path: Any,
+) -> None:
+    app = _static_apps(tmp_path, None)
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    async with app.test_app() as test_app:
+        with pytest.raises(werkzeug.routing.BuildError):
+            await test_app.test_client().get("/new")
+        # The path itself works: Flask answers it.
+        page = await test_app.test_client().get("/legacy/page")
+        assert await page.get_data(as_text=True) == "flask page"

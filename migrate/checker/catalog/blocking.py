@@ -250,4 +250,71 @@ RULES = (
         "SQLAlchemy docs: Asynchronous I/O (asyncio) extension",
         20.0,
     ),
+    Rule(
+        "QM417",
+        "sync-event-stream",
+        CAT,
+        "A sync generator streamed as server-sent events.",
+        "`{name}` is a sync generator streamed as an event stream: Quart runs each step in a "
+        "worker thread, and a step that waits for the next event holds that thread; make it "
+        "an `async def` generator (`await asyncio.sleep(...)`, an `asyncio.Queue`)",
+        "def events():\n    while True:\n        time.sleep(1)\n        yield f'data: {now()}\\n\\n'\n\n"
+        "@app.get('/events')\ndef stream():\n"
+        "    return Response(events(), mimetype='text/event-stream')",
+        "async def events():\n    while True:\n        await asyncio.sleep(1)\n"
+        "        yield f'data: {now()}\\n\\n'\n\n"
+        "@app.get('/events')\nasync def stream():\n"
+        "    return Response(events(), mimetype='text/event-stream')",
+        "Quart iterates a sync iterable with `run_sync_iterable`: every `next()` is a call in "
+        "the default thread pool (min(32, CPUs + 4) threads). An event stream waits between "
+        "events, so each open stream holds a thread; a few clients exhaust the pool and every "
+        "other `run_sync` call queues behind them.",
+        "Quart src/quart/wrappers/response.py (IterableBody), src/quart/utils.py "
+        "(run_sync_iterable)",
+        15.0,
+    ),
+    Rule(
+        "QM418",
+        "blocking-converter",
+        CAT,
+        "A URL converter that does I/O.",
+        "`{name}` runs on the event loop while Quart matches the URL, and cannot be async: "
+        "`{call}` blocks it; convert the text only, and load the object in the view with "
+        "`await`",
+        "class UserConverter(BaseConverter):\n    def to_python(self, value):\n"
+        "        return User.query.get_or_404(int(value))",
+        "class UserConverter(BaseConverter):\n    def to_python(self, value):\n"
+        "        return int(value)\n\n@app.get('/users/<user:user_id>')\n"
+        "async def show(user_id):\n    user = await load_user(user_id)",
+        "Werkzeug calls `to_python` while matching the request's URL and `to_url` in "
+        "`url_for`; Quart does both on the event loop, synchronously, so a query or file read "
+        "there stalls every request, and no `await` can go there.",
+        "Werkzeug src/werkzeug/routing/converters.py; Quart src/quart/ctx.py (match_request)",
+        15.0,
+    ),
+    Rule(
+        "QM419",
+        "blocking-form-validator",
+        CAT,
+        "A form's inline validator that does I/O.",
+        "`{name}` runs inside `form.validate_on_submit()`, on the event loop, and cannot "
+        "await: `{call}` blocks it; with quart-wtforms, rename it `async_validators_{field}`, "
+        "make it `async def` and await the look-up (`await form.validate_on_submit()` runs it)",
+        "class SignupForm(FlaskForm):\n    username = StringField()\n\n"
+        "    def validate_username(self, field):\n"
+        "        if User.query.filter_by(name=field.data).first():\n"
+        "            raise ValidationError('taken')",
+        "class SignupForm(QuartForm):\n    username = StringField()\n\n"
+        "    async def async_validators_username(self, field):\n"
+        "        if await users.exists(field.data):\n"
+        "            raise ValidationError('taken')",
+        "WTForms calls `validate_<field>` methods synchronously from `validate()`; in a Quart "
+        "view that is the event loop, so a query there stalls every request, and an `async "
+        "def validate_<field>` would return an unawaited coroutine (the field always passes). "
+        "quart-wtforms' `QuartForm.validate` awaits the methods named "
+        "`async_validators_<field>` after the sync ones.",
+        "quart-wtforms 1.0.3 src/quart_wtf/form.py (QuartForm.validate); WTForms "
+        "src/wtforms/form.py (Form.validate)",
+        10.0,
+    ),
 )

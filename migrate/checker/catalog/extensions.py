@@ -237,4 +237,20 @@ RULES = (
         "Quart pyproject.toml (requires-python)",
         1.0,
     ),
+    Rule(
+        "QM505",
+        "extension-setup",
+        CAT,
+        "A Flask extension set up on the app: its constructor, `init_app`, a registered callback.",
+        "`{what}` sets up a Flask extension: {replacement}",
+        "login_manager = LoginManager()\nlogin_manager.init_app(app)\n\n"
+        "@login_manager.user_loader\ndef load_user(user_id):\n    return db.get_user(user_id)",
+        "auth_manager = QuartAuth(app)\n\n"
+        "async def load_user():\n    return await db.get_user(current_user.auth_id)",
+        "QM501 points at the import; the lines that wire the extension into the app (`CORS(app)`, "
+        "`LoginManager()`, `Session(app)`, `Talisman(app, ...)`, `x.init_app(app)`, "
+        "`@login_manager.user_loader`) are where the replacement goes, and each is reported.",
+        S,
+        10.0,
+    ),
 )

@@ -110,4 +110,46 @@ RULES = (
         0.5,
         needs_async=True,
     ),
+    Rule(
+        "QM608",
+        "unittest-testcase",
+        CAT,
+        "A `unittest.TestCase` whose tests use the test client.",
+        "`{name}` runs sync tests: Quart's test client is async, subclass "
+        "`unittest.IsolatedAsyncioTestCase` and make its tests `async def` (set-up in "
+        "`asyncSetUp`)",
+        "class BooksTest(unittest.TestCase):\n    def setUp(self):\n"
+        "        self.client = app.test_client()\n\n    def test_list(self):\n"
+        "        assert self.client.get('/books').status_code == 200",
+        "class BooksTest(unittest.IsolatedAsyncioTestCase):\n    async def asyncSetUp(self):\n"
+        "        self.client = app.test_client()\n\n    async def test_list(self):\n"
+        "        assert (await self.client.get('/books')).status_code == 200",
+        "A `TestCase` method that is `async def` returns a coroutine that unittest never "
+        "awaits (a DeprecationWarning, and the test passes without running); "
+        "`IsolatedAsyncioTestCase` runs each test on its own event loop. Reported when a "
+        "QM6xx finding is inside the class.",
+        "Python docs: unittest.IsolatedAsyncioTestCase",
+        10.0,
+    ),
+    Rule(
+        "QM609",
+        "testing-error-page",
+        CAT,
+        "A body assertion that a 500 error page can satisfy.",
+        "`{what}` can contain the text on a crash: in TESTING mode Quart answers an unhandled "
+        "exception with a 500 debug page that quotes the view's source; assert "
+        "`response.status_code` first",
+        "def test_register_twice(client):\n    response = client.post('/register', "
+        "data=form)\n    assert b'already registered' in response.data",
+        "async def test_register_twice(client):\n    response = await client.post('/register', "
+        "form=form)\n    assert response.status_code == 200\n"
+        "    assert b'already registered' in await response.data",
+        "Flask's test client re-raises a view's exception in TESTING mode. Quart re-raises it "
+        "to its ASGI layer, which answers with a traceback page holding the source lines "
+        "around the failing frame, so a view that crashes on the line that builds the message "
+        "still makes the assertion pass. Reported when the test never reads `status_code` "
+        "or `status`.",
+        "Quart src/quart/asgi.py (_handle_exception), src/quart/app.py (handle_exception)",
+        1.0,
+    ),
 )

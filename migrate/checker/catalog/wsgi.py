@@ -130,8 +130,9 @@ RULES = (
         "`MAX_CONTENT_LENGTH` explicitly",
         "app = Flask(__name__)",
         "app = Quart(__name__)\napp.config['MAX_CONTENT_LENGTH'] = 64 * 1024 * 1024",
-        "Reported at each application construction when no checked file mentions "
-        "`MAX_CONTENT_LENGTH`.",
+        "Reported at each application construction, `Flask(...)` or `Quart(...)` (a renamed "
+        "class keeps Quart's default), when no file of the app's top-level package, nor a "
+        "module outside any package (a `config.py` beside it), mentions `MAX_CONTENT_LENGTH`.",
         "Quart src/quart/app.py (default_config); Flask docs/config.rst",
         5.0,
     ),
@@ -221,12 +222,109 @@ RULES = (
         "truncated body (Flask has no such limit). Reported at `Response(...)` and "
         "`response_class(...)` built from a generator function of the same file, a generator "
         "expression, `stream_with_context(...)` or `stream_template(...)`, unless the function "
-        "sets `.timeout` on a response or a checked file mentions `RESPONSE_TIMEOUT`. "
+        "sets `.timeout` on a response or a file of its package (or a module outside any "
+        "package) mentions `RESPONSE_TIMEOUT`. "
         "Generators defined in another module are not followed. File responses "
         "(`send_file`, `send_from_directory`) are sent under the same limit, so a large "
         "download to a slow client is cut too; they are not reported.",
         "Quart src/quart/asgi.py (ASGIHTTPConnection.handle_request), "
         "src/quart/wrappers/response.py (Response.timeout), src/quart/app.py (default_config)",
         5.0,
+    ),
+    Rule(
+        "QM715",
+        "green-threads",
+        CAT,
+        "gevent or eventlet: monkey-patching, workers, dependencies.",
+        "`{name}` runs the app on green threads, which Quart does not use: drop it and serve "
+        "with Hypercorn; run blocking work with `await run_sync(func)(...)`",
+        "from gevent import monkey\n\nmonkey.patch_all()",
+        "# no patching: Quart's concurrency is asyncio\n"
+        "# hypercorn --worker-class asyncio bookstore:app",
+        "gevent and eventlet make blocking calls cooperative by patching the standard "
+        "library; they are not WSGI servers but concurrency models. Patched `socket`, "
+        "`threading` and `time` break asyncio (the loop's selector and the thread pool that "
+        "`run_sync` uses), and gunicorn's `gevent`/`eventlet` workers call the app as WSGI. "
+        "Reported at `monkey.patch_all()` / `eventlet.monkey_patch()`, in dependency files, and "
+        "at `-k gevent` / `--worker-class eventlet` in deployment files.",
+        "gevent docs: monkey patching; Hypercorn docs/how_to_guides/configuring.rst",
+        15.0,
+    ),
+    Rule(
+        "QM716",
+        "werkzeug-logger",
+        CAT,
+        "The `werkzeug` logger configured.",
+        "Quart does not log through the `werkzeug` logger: configure `hypercorn.access` and "
+        "`hypercorn.error` (served by Hypercorn) or `quart.app` instead",
+        "logging.getLogger('werkzeug').setLevel(logging.ERROR)",
+        "logging.getLogger('hypercorn.access').setLevel(logging.ERROR)",
+        "Werkzeug's development server writes its access log to the `werkzeug` logger; under "
+        "Hypercorn nothing does, so filters and levels set on it have no effect.",
+        "Hypercorn src/hypercorn/logging.py; Werkzeug src/werkzeug/serving.py (_log)",
+        2.0,
+    ),
+    Rule(
+        "QM717",
+        "response-call-on-close",
+        CAT,
+        "`response.call_on_close(...)`.",
+        "Quart responses have no `call_on_close`: `{what}` raises AttributeError; run the "
+        "clean-up in an `after_request` hook, or after the response with "
+        "`current_app.add_background_task(func)`",
+        "response = send_file(path)\nresponse.call_on_close(lambda: os.remove(path))",
+        "response = await send_file(path)\ncurrent_app.add_background_task(os.remove, path)",
+        "Werkzeug calls the functions when the WSGI server closes the response iterable; "
+        "Quart's `Response` has no such hook. A background task runs after the view returns, "
+        "on the loop, and the app waits for it at shutdown.",
+        "Quart src/quart/wrappers/response.py, src/quart/app.py (add_background_task)",
+        5.0,
+    ),
+    Rule(
+        "QM718",
+        "flask-env-var",
+        CAT,
+        "A Flask CLI environment variable in a deployment file.",
+        "Quart's CLI does not read `{name}`: set `{quart}` (Quart reads `.env` and "
+        "`.quartenv`, never `.flaskenv`)",
+        "FLASK_APP=bookstore:create_app\nFLASK_DEBUG=1",
+        "QUART_APP=bookstore:create_app\nQUART_DEBUG=1",
+        "Flask's CLI reads `FLASK_APP`, `FLASK_DEBUG` and the `FLASK_RUN_*` options, and loads "
+        "`.flaskenv`; Quart's reads the `QUART_` names (`auto_envvar_prefix='QUART'`) and "
+        "loads `.env` and `.quartenv`. Reported in `.env`, `.flaskenv`, compose files, "
+        "Dockerfiles, supervisor programs, Procfiles and shell scripts.",
+        "Quart src/quart/cli.py (load_dotenv, QuartGroup)",
+        2.0,
+    ),
+    Rule(
+        "QM719",
+        "flask-run-command",
+        CAT,
+        "`flask run` in a start command.",
+        "`flask run` starts Werkzeug's development server for a WSGI app: use `quart run` "
+        "in development, `hypercorn module:app` to serve",
+        "web: flask run --host 0.0.0.0",
+        "web: hypercorn --bind 0.0.0.0:$PORT bookstore:app",
+        "The `flask` command loads the app through Flask's CLI and serves it with Werkzeug; it "
+        "cannot serve a Quart app. Reported in Procfiles, supervisor programs, compose files, "
+        "Dockerfiles and shell scripts.",
+        "Quart src/quart/cli.py (run_command); Quart docs/tutorials/deployment.rst",
+        2.0,
+    ),
+    Rule(
+        "QM720",
+        "app-run-reloader",
+        CAT,
+        "`app.run(...)` without `use_reloader=`.",
+        "Quart's `{what}` starts the reloader unless `use_reloader=False` (Flask's only with "
+        "`debug=True`) and is meant for development: pass `use_reloader=False`, or serve "
+        "with Hypercorn (`hypercorn module:app`)",
+        "if __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8000)",
+        "if __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8000, use_reloader=False)",
+        "Quart's `app.run` defaults to `use_reloader=True` whatever `debug` is: a `python "
+        "app.py` start in production watches the source files and restarts the process on "
+        "a change. Calls that QM707 reports (options Quart ignores) are left to it.",
+        "Quart src/quart/app.py (run)",
+        2.0,
     ),
 )

@@ -17,19 +17,19 @@ from quart_rate_limiter import RateLimiter  # ok: QM501
 from myapp.flask_helpers import setup  # ok: QM501
 from flaskext import legacy  # ok: QM501
 
-db = SQLAlchemy()
-login = flask_login.LoginManager()
+db = SQLAlchemy()  # error: QM505
+login = flask_login.LoginManager()  # error: QM505
 
 
 def create_app():
-    app = Quart(__name__)
-    CORS(app)
-    Limiter(get_remote_address, app=app)
-    Mail(app)
-    Thing(app)
-    QuartAuth(app)
-    RateLimiter(app)
-    setup(app, legacy, quart_flask_patch)
+    app = Quart(__name__)  # error: QM709
+    CORS(app)  # error: QM505
+    Limiter(get_remote_address, app=app)  # error: QM505
+    Mail(app)  # error: QM505
+    Thing(app)  # error: QM505
+    QuartAuth(app)  # ok: QM505
+    RateLimiter(app)  # ok: QM505
+    setup(app, legacy, quart_flask_patch)  # ok: QM505
     return cors(app, allow_origin="*")
 
 

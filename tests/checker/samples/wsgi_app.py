@@ -91,9 +91,9 @@ def other_app(environ, start_response):
 
 if __name__ == "__main__":
     application = create_app()
-    application.run(port=5000, debug=True)  # ok: QM707
+    application.run(port=5000, debug=True)  # ok: QM707  # error: QM720
     app = create_app()
-    app.run(port=5000, threaded=True, ssl_context="adhoc")  # error: QM707
+    app.run(port=5000, threaded=True, ssl_context="adhoc")  # error: QM707  # ok: QM720
     serve(app, listen="*:8080")  # error: QM703
     if WSGIServer is not None:
         WSGIServer(("", 8080), app).serve_forever()  # error: QM703

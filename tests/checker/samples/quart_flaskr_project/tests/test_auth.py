@@ -29,7 +29,7 @@ async def test_register_validate_input(client, username, password, message):  # 
     response = await client.post(  # ok: QM601
         "/auth/register", form={"username": username, "password": password}  # ok: QM603
     )
-    assert message in await response.get_data()  # ok: QM607
+    assert response.status_code == 200 and message in await response.get_data()  # ok: QM607, QM609
 
 
 async def test_login(client, auth):  # ok: QM306

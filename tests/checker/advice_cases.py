@@ -1,0 +1,1704 @@
+"""Advice is code: for each rule, a program, the edit its message asks for, and a run.
+
+Each :class:`Case` is a small program that is already Quart except for the one pattern
+the rule reports. ``edits`` are the change the rule's message asks for, as text
+replacements; the harness (``test_advice.py``) checks that the message names the new
+code, that the finding is gone once the edits are made, and that the edited program
+runs to its end (its own assertions drive the app with Quart's test client). Where
+``fails_before`` is set, the unedited program must fail, so the case shows the bug.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+HEAD = """import asyncio
+
+from quart import Quart
+from quart import request
+
+app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One rule's advice applied: ``edits`` turn ``program`` into the fixed program."""
+
+    code: str
+    program: str
+    edits: tuple[tuple[str, str], ...]
+    #: Text the rule's message must contain: the advice that the edits carry out.
+    advice: str
+    fails_before: bool = True
+
+
+#: Flask-Limiter on a Quart app, replaced as QM501 and QM505 advise.
+LIMITER = (
+    HEAD.replace(
+        "from quart import request",
+        "from datetime import timedelta\n\nfrom flask_limiter import Limiter\n"
+        "from flask_limiter.util import get_remote_address\n"
+        "from quart_rate_limiter import RateLimiter\nfrom quart_rate_limiter import rate_limit",
+    )
+    + """
+limiter = Limiter(get_remote_address, app=app)
+
+
+@app.post("/login")
+@limiter.limit("1/minute")
+async def login():
+    return "ok"
+
+
+async def main():
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        assert (await client.post("/login")).status_code == 200
+        assert (await client.post("/login")).status_code == 429
+
+
+asyncio.run(main())
+"""
+)
+LIMITER_EDITS = (
+    ("from flask_limiter import Limiter\n", ""),
+    ("from flask_limiter.util import get_remote_address\n", ""),
+    ("limiter = Limiter(get_remote_address, app=app)", "RateLimiter(app)"),
+    ('@limiter.limit("1/minute")', "@rate_limit(1, timedelta(minutes=1))"),
+)
+
+
+CASES = (
+    Case(
+        "QM201",
+        HEAD
+        + """
+
+@app.post("/books")
+async def create():
+    form = request.form
+    return {"title": form["title"]}
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert response.status_code == 200, response.status_code
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (("form = request.form", "form = await request.form"),),
+        "await request.form",
+    ),
+    Case(
+        "QM201",
+        HEAD
+        + """
+
+@app.post("/books")
+async def create():
+    data = request.get_json()
+    return {"title": data["title"]}
+
+
+async def main():
+    response = await app.test_client().post("/books", json={"title": "Dune"})
+    assert response.status_code == 200, response.status_code
+
+
+asyncio.run(main())
+""",
+        (("data = request.get_json()", "data = await request.get_json()"),),
+        "await request.get_json()",
+    ),
+    Case(
+        "QM203",
+        HEAD.replace("from quart import request", "from quart import render_template_string")
+        + """
+
+@app.get("/")
+async def index():
+    return render_template_string("<p>{{ n }}</p>", n=3)
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "<p>3</p>"
+
+
+asyncio.run(main())
+""",
+        (("return render_template_string(", "return await render_template_string("),),
+        "await render_template_string(",
+    ),
+    Case(
+        "QM204",
+        HEAD.replace("from quart import request", "from quart import make_response")
+        + """
+
+@app.get("/")
+async def index():
+    response = make_response("hello", 201)
+    response.headers["X-Shelf"] = "3"
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert response.status_code == 201 and response.headers["X-Shelf"] == "3"
+
+
+asyncio.run(main())
+""",
+        (("response = make_response(", "response = await make_response("),),
+        "await make_response(",
+    ),
+    Case(
+        "QM205",
+        HEAD.replace("from quart import request", "import io\n\nfrom quart import send_file")
+        + """
+
+@app.get("/cover")
+async def cover():
+    return send_file(io.BytesIO(b"GIF89a"), mimetype="image/gif")
+
+
+async def main():
+    response = await app.test_client().get("/cover")
+    assert await response.get_data() == b"GIF89a"
+
+
+asyncio.run(main())
+""",
+        (("return send_file(", "return await send_file("),),
+        "await send_file(",
+    ),
+    Case(
+        "QM208",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import flash\nfrom quart import get_flashed_messages",
+        )
+        + """
+app.secret_key = "k"
+
+
+@app.post("/save")
+async def save():
+    flash("saved")
+    return {"messages": get_flashed_messages()}
+
+
+async def main():
+    response = await app.test_client().post("/save")
+    assert await response.get_json() == {"messages": ["saved"]}
+
+
+asyncio.run(main())
+""",
+        (('    flash("saved")', '    await flash("saved")'),),
+        "await flash(",
+    ),
+    Case(
+        "QM601",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def test_index():
+    client = app.test_client()
+    response = client.get("/")
+    assert response.status_code == 200
+
+
+asyncio.run(test_index())
+""",
+        (("response = client.get(", "response = await client.get("),),
+        "await client.get(",
+    ),
+    Case(
+        "QM603",
+        HEAD
+        + """
+
+@app.post("/login")
+async def login():
+    form = await request.form
+    return {"user": form.get("user")}
+
+
+async def test_login():
+    client = app.test_client()
+    response = await client.post("/login", data={"user": "ada"})
+    assert await response.get_json() == {"user": "ada"}
+
+
+asyncio.run(test_login())
+""",
+        (('data={"user": "ada"}', 'form={"user": "ada"}'),),
+        "form=",
+    ),
+    Case(
+        "QM604",
+        HEAD
+        + """
+
+@app.post("/upload")
+async def upload():
+    return {"type": request.content_type}
+
+
+async def test_upload():
+    client = app.test_client()
+    response = await client.post("/upload", data="a,b", content_type="text/csv")
+    assert (await response.get_json())["type"] == "text/csv"
+
+
+asyncio.run(test_upload())
+""",
+        (('content_type="text/csv"', "headers={'Content-Type': 'text/csv'}"),),
+        "headers={'Content-Type': ...}",
+    ),
+    Case(
+        "QM605",
+        HEAD
+        + """
+
+@app.get("/search")
+async def search():
+    return {"q": request.args["q"]}
+
+
+async def test_search():
+    client = app.test_client()
+    response = await client.get("/search", query_string="q=flask")
+    assert await response.get_json() == {"q": "flask"}
+
+
+asyncio.run(test_search())
+""",
+        (('query_string="q=flask"', "query_string={'q': 'flask'}"),),
+        "query_string={'key': 'value'}",
+    ),
+    Case(
+        "QM606",
+        HEAD
+        + """
+
+@app.get("/theme")
+async def theme():
+    return {"theme": request.cookies.get("theme")}
+
+
+async def test_theme():
+    client = app.test_client()
+    client.set_cookie("theme", "dark")
+    response = await client.get("/theme")
+    assert await response.get_json() == {"theme": "dark"}
+
+
+asyncio.run(test_theme())
+""",
+        (
+            (
+                'client.set_cookie("theme", "dark")',
+                "client.set_cookie('localhost', 'theme', 'dark')",
+            ),
+        ),
+        "set_cookie('localhost', ",
+    ),
+    Case(
+        "QM607",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    return "Log In"
+
+
+async def test_index():
+    client = app.test_client()
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert b"Log In" in response.data
+
+
+asyncio.run(test_index())
+""",
+        (('b"Log In" in response.data', 'b"Log In" in await response.data'),),
+        "await response.data",
+    ),
+    Case(
+        "QM602",
+        HEAD.replace("from quart import request", "from quart import session")
+        + """
+app.secret_key = "k"
+
+
+@app.get("/me")
+async def me():
+    return {"uid": session.get("uid")}
+
+
+async def test_me():
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["uid"] = 7
+    response = await client.get("/me")
+    assert await response.get_json() == {"uid": 7}
+
+
+asyncio.run(test_me())
+""",
+        (("    with client.session_transaction()", "    async with client.session_transaction()"),),
+        "async with client.session_transaction()",
+    ),
+    Case(
+        "QM609",
+        HEAD
+        + """
+
+@app.post("/register")
+async def register():
+    return "already registered"
+
+
+async def test_register_twice():
+    client = app.test_client()
+    response = await client.post("/register")
+    assert b"already registered" in await response.get_data()
+
+
+asyncio.run(test_register_twice())
+""",
+        (
+            (
+                '    assert b"already registered"',
+                '    assert response.status_code == 200\n    assert b"already registered"',
+            ),
+        ),
+        "response.status_code",
+        fails_before=False,
+    ),
+    Case(
+        "QM401",
+        HEAD.replace("import asyncio\n", "import asyncio\nimport time\n")
+        + """
+
+@app.get("/slow")
+async def slow():
+    time.sleep(0.01)
+    return "done"
+
+
+async def main():
+    response = await app.test_client().get("/slow")
+    assert await response.get_data() == b"done"
+
+
+asyncio.run(main())
+""",
+        (("    time.sleep(0.01)", "    await asyncio.sleep(0.01)"),),
+        "await asyncio.sleep(",
+        fails_before=False,
+    ),
+    Case(
+        "QM415",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import request\nfrom werkzeug.security import check_password_hash\n"
+            "from werkzeug.security import generate_password_hash\n\nfrom migrate import run_sync",
+        )
+        + """
+
+@app.post("/users")
+async def create_user():
+    password = (await request.form)["password"]
+    digest = generate_password_hash(password)
+    return {"ok": await run_sync(check_password_hash)(digest, password)}
+
+
+async def main():
+    response = await app.test_client().post("/users", form={"password": "s3cret"})
+    assert await response.get_json() == {"ok": True}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "digest = generate_password_hash(password)",
+                "digest = await run_sync(generate_password_hash)(password)",
+            ),
+        ),
+        "await run_sync(func)(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM710",
+        HEAD.replace("import asyncio\n", "import asyncio\nimport os\n")
+        + """
+os.environ["FLASK_SHELF"] = "7"
+app.config.from_prefixed_env()
+
+
+async def main():
+    assert app.config["SHELF"] == 7
+
+
+asyncio.run(main())
+""",
+        (("app.config.from_prefixed_env()", "app.config.from_prefixed_env(prefix='FLASK')"),),
+        "prefix='FLASK'",
+    ),
+    Case(
+        "QM705",
+        HEAD
+        + """
+
+@app.get("/addr")
+async def addr():
+    return {"scheme": request.environ["wsgi.url_scheme"]}
+
+
+async def main():
+    response = await app.test_client().get("/addr")
+    assert await response.get_json() == {"scheme": "http"}
+
+
+asyncio.run(main())
+""",
+        (('request.environ["wsgi.url_scheme"]', 'request.scope["scheme"]'),),
+        "request.scope",
+    ),
+    Case(
+        "QM717",
+        HEAD.replace(
+            "from quart import request", "from quart import Response\nfrom quart import current_app"
+        )
+        + """
+closed = []
+
+
+@app.get("/file")
+async def download():
+    response = Response(b"data")
+    response.call_on_close(lambda: closed.append(True))
+    return response
+
+
+async def main():
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().get("/file")
+        assert response.status_code == 200
+    assert closed == [True]
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "response.call_on_close(lambda: closed.append(True))",
+                "current_app.add_background_task(closed.append, True)",
+            ),
+        ),
+        "current_app.add_background_task(func)",
+    ),
+    Case(
+        "QM417",
+        HEAD.replace("from quart import request", "from quart import Response")
+        + """
+
+def events():
+    for n in range(3):
+        yield f"data: {n}\\n\\n"
+
+
+@app.get("/events")
+async def stream():
+    response = Response(events(), mimetype="text/event-stream")
+    response.timeout = None
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/events")
+    assert await response.get_data(as_text=True) == "data: 0\\n\\ndata: 1\\n\\ndata: 2\\n\\n"
+
+
+asyncio.run(main())
+""",
+        (("def events():", "async def events():"),),
+        "async def",
+        fails_before=False,
+    ),
+    Case(
+        "QM714",
+        HEAD.replace("from quart import request", "from quart import Response")
+        + """
+# A short app-wide limit, so the cut shows in a test (the default is 60 s).
+app.config.update({"RESPONSE_" "TIMEOUT": 0.2})
+
+
+async def rows():
+    yield "a,b\\n"
+    await asyncio.sleep(0.5)
+    yield "c,d\\n"
+
+
+@app.get("/export.csv")
+async def export():
+    response = Response(rows(), mimetype="text/csv")
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/export.csv")
+    assert await response.get_data(as_text=True) == "a,b\\nc,d\\n"
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    response = Response(rows(), mimetype="text/csv")\n',
+                '    response = Response(rows(), mimetype="text/csv")\n'
+                "    response.timeout = None\n",
+            ),
+        ),
+        "response.timeout = None",
+    ),
+    Case(
+        "QM709",
+        HEAD.replace('app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024\n', "")
+        + """
+
+@app.post("/upload")
+async def upload():
+    return {"size": len(await request.get_data())}
+
+
+async def main():
+    body = b"x" * (17 * 1024 * 1024)
+    response = await app.test_client().post("/upload", data=body)
+    assert response.status_code == 200, response.status_code
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "app = Quart(__name__)\n",
+                "app = Quart(__name__)\napp.config['MAX_CONTENT_LENGTH'] = 64 * 1024 * 1024\n",
+            ),
+        ),
+        "MAX_CONTENT_LENGTH",
+    ),
+    Case(
+        "QM608",
+        HEAD.replace("import asyncio\n", "import unittest\n")
+        + """
+
+@app.get("/books")
+async def books():
+    return {"total": 0}
+
+
+class BooksTest(unittest.TestCase):
+    def test_list(self):
+        client = app.test_client()
+        response = client.get("/books")
+        assert response.status_code == 200
+
+
+suite = unittest.defaultTestLoader.loadTestsFromTestCase(BooksTest)
+result = unittest.TextTestRunner().run(suite)
+assert result.testsRun == 1 and result.wasSuccessful(), result
+""",
+        (
+            (
+                "class BooksTest(unittest.TestCase):",
+                "class BooksTest(unittest.IsolatedAsyncioTestCase):",
+            ),
+            ("    def test_list(self):", "    async def test_list(self):"),
+            ("response = client.get(", "response = await client.get("),
+        ),
+        "unittest.IsolatedAsyncioTestCase",
+    ),
+    Case(
+        "QM102",
+        HEAD.replace("from quart import Quart\n", "from flask import Flask\n").replace(
+            "app = Quart(__name__)", "app = Flask(__name__)"
+        )
+        + """
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert response.status_code == 200
+
+
+asyncio.run(main())
+""",
+        (
+            ("from flask import Flask\n", "from quart import Quart\n"),
+            ("app = Flask(__name__)", "app = Quart(__name__)"),
+        ),
+        "from quart import Quart",
+    ),
+    Case(
+        "QM101",
+        HEAD.replace("from quart import request", "from flask import jsonify")
+        + """
+
+@app.get("/")
+async def index():
+    return jsonify(total=3)
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_json() == {"total": 3}
+
+
+asyncio.run(main())
+""",
+        (("from flask import jsonify", "from quart import jsonify"),),
+        "import from `quart`",
+    ),
+    Case(
+        "QM206",
+        HEAD.replace(
+            "from quart import request",
+            "from pathlib import Path\n\nfrom quart import send_from_directory",
+        )
+        + """
+FOLDER = Path(__file__).parent
+(FOLDER / "note.txt").write_text("hello")
+
+
+@app.get("/files/<name>")
+async def files(name):
+    return send_from_directory(FOLDER, name)
+
+
+async def main():
+    response = await app.test_client().get("/files/note.txt")
+    assert await response.get_data() == b"hello"
+
+
+asyncio.run(main())
+""",
+        (("return send_from_directory(", "return await send_from_directory("),),
+        "await send_from_directory(",
+    ),
+    Case(
+        "QM209",
+        HEAD.replace("from quart import request", "from pathlib import Path")
+        + """
+(Path(app.root_path) / "data.txt").write_text("shelf 3")
+
+
+@app.get("/data")
+async def data():
+    with app.open_resource("data.txt") as f:
+        return f.read()
+
+
+async def main():
+    response = await app.test_client().get("/data")
+    assert await response.get_data() == b"shelf 3"
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    with app.open_resource("data.txt") as f:',
+                '    async with await app.open_resource("data.txt") as f:',
+            ),
+            ("        return f.read()", "        return await f.read()"),
+        ),
+        "async with await app.open_resource(path) as f:",
+    ),
+    Case(
+        "QM210",
+        HEAD.replace(
+            "from quart import request",
+            "from pathlib import Path\n\nfrom quart import request\nfrom werkzeug.datastructures import FileStorage",
+        )
+        + """
+DEST = Path(__file__).with_name("upload.bin")
+
+
+@app.post("/upload")
+async def upload():
+    (await request.files)["f"].save(DEST)
+    return {"size": DEST.stat().st_size}
+
+
+async def main():
+    upload = FileStorage(stream=__import__("io").BytesIO(b"12345"), filename="a.bin")
+    response = await app.test_client().post("/upload", files={"f": upload})
+    assert await response.get_json() == {"size": 5}, await response.get_data()
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    (await request.files)["f"].save(DEST)',
+                '    await (await request.files)["f"].save(DEST)',
+            ),
+        ),
+        ".save(path)",
+    ),
+    Case(
+        "QM211",
+        HEAD
+        + """
+from quart import current_app
+
+
+async def seed():
+    with app.app_context():
+        return current_app.name
+
+
+assert asyncio.run(seed()) == app.name
+""",
+        (("    with app.app_context():", "    async with app.app_context():"),),
+        "async with app.app_context(...)",
+    ),
+    Case(
+        "QM212",
+        HEAD
+        + """
+
+async def path_of():
+    ctx = app.test_request_context("/books")
+    ctx.push()
+    try:
+        return request.path
+    finally:
+        ctx.pop()
+
+
+assert asyncio.run(path_of()) == "/books"
+""",
+        (
+            ("    ctx.push()", "    await ctx.push()"),
+            ("        ctx.pop()", "        await ctx.pop()"),
+        ),
+        "await ctx.push()",
+    ),
+    Case(
+        "QM213",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    template = app.jinja_env.from_string("{{ 1 + 2 }}")
+    return template.render()
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_data() == b"3"
+
+
+asyncio.run(main())
+""",
+        (("return template.render()", "return await template.render_async()"),),
+        "await template.render_async(...)",
+    ),
+    Case(
+        "QM304",
+        HEAD.replace("from quart import request", "import functools")
+        + """
+
+def logged(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@app.get("/")
+@logged
+async def index():
+    return "ok"
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_data() == b"ok"
+
+
+asyncio.run(main())
+""",
+        (
+            ("    def wrapper(*args, **kwargs):", "    async def wrapper(*args, **kwargs):"),
+            ("        return view(*args, **kwargs)", "        return await view(*args, **kwargs)"),
+        ),
+        "must become `async def` and await the view",
+    ),
+    Case(
+        "QM406",
+        HEAD.replace("from quart import request", "from pathlib import Path\n\nimport aiofiles")
+        + """
+NOTE = Path(__file__).with_name("note.txt")
+NOTE.write_text("hi")
+
+
+@app.get("/note")
+async def note():
+    with open(NOTE) as f:
+        return f.read()
+
+
+async def main():
+    response = await app.test_client().get("/note")
+    assert await response.get_data() == b"hi"
+
+
+asyncio.run(main())
+""",
+        (
+            ("    with open(NOTE) as f:", "    async with aiofiles.open(NOTE) as f:"),
+            ("        return f.read()", "        return await f.read()"),
+        ),
+        "aiofiles.open",
+        fails_before=False,
+    ),
+    Case(
+        "QM407",
+        HEAD.replace(
+            "from quart import request", "import os\nfrom pathlib import Path\n\nimport aiofiles.os"
+        )
+        + """
+BASE = Path(__file__).parent
+
+
+@app.post("/shelves/<name>")
+async def shelf(name):
+    os.makedirs(BASE / name, exist_ok=True)
+    return {"made": (BASE / name).is_dir()}
+
+
+async def main():
+    response = await app.test_client().post("/shelves/sci-fi")
+    assert await response.get_json() == {"made": True}
+
+
+asyncio.run(main())
+""",
+        (("    os.makedirs(BASE / name", "    await aiofiles.os.makedirs(BASE / name"),),
+        "aiofiles.os",
+        fails_before=False,
+    ),
+    Case(
+        "QM408",
+        HEAD.replace("from quart import request", "from pathlib import Path\n\nimport anyio")
+        + """
+NOTE = Path(__file__).with_name("note.txt")
+NOTE.write_text("hi")
+
+
+@app.get("/note")
+async def note():
+    return Path(NOTE).read_text()
+
+
+async def main():
+    response = await app.test_client().get("/note")
+    assert await response.get_data() == b"hi"
+
+
+asyncio.run(main())
+""",
+        (("return Path(NOTE).read_text()", "return await anyio.Path(NOTE).read_text()"),),
+        "anyio.Path",
+        fails_before=False,
+    ),
+    Case(
+        "QM405",
+        HEAD.replace("from quart import request", "import subprocess\nimport sys")
+        + """
+
+@app.get("/version")
+async def version():
+    out = subprocess.check_output([sys.executable, "-c", "print(42)"])
+    return out.strip()
+
+
+async def main():
+    response = await app.test_client().get("/version")
+    assert await response.get_data() == b"42"
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    out = subprocess.check_output([sys.executable, "-c", "print(42)"])',
+                "    proc = await asyncio.create_subprocess_exec(\n"
+                '        sys.executable, "-c", "print(42)", stdout=asyncio.subprocess.PIPE\n'
+                "    )\n"
+                "    out, _ = await proc.communicate()",
+            ),
+        ),
+        "await asyncio.create_subprocess_exec(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM409",
+        HEAD.replace("from quart import request", "import sqlite3\n\nimport aiosqlite")
+        + """
+
+@app.get("/answer")
+async def answer():
+    db = sqlite3.connect(":memory:")
+    row = db.execute("select 6 * 7").fetchone()
+    return {"answer": row[0]}
+
+
+async def main():
+    response = await app.test_client().get("/answer")
+    assert await response.get_json() == {"answer": 42}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    db = sqlite3.connect(":memory:")\n    row = db.execute("select 6 * 7").fetchone()',
+                '    async with aiosqlite.connect(":memory:") as db:\n'
+                '        row = await (await db.execute("select 6 * 7")).fetchone()',
+            ),
+        ),
+        "async with aiosqlite.connect(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM706",
+        HEAD.replace("from quart import request", "from werkzeug.test import Client")
+        + """
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    client = Client(app)
+    response = await client.get("/")
+    assert response.status_code == 200
+
+
+asyncio.run(main())
+""",
+        (
+            ("from werkzeug.test import Client\n", ""),
+            ("    client = Client(app)", "    client = app.test_client()"),
+        ),
+        "app.test_client()",
+    ),
+    Case(
+        "QM701",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import request\nfrom hypercorn.middleware import ProxyFixMiddleware\n"
+            "from werkzeug.middleware.proxy_fix import ProxyFix",
+        )
+        + """
+app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
+
+@app.get("/ip")
+async def ip():
+    return {"ip": request.remote_addr}
+
+
+async def main():
+    client = app.test_client()
+    response = await client.get("/ip", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert await response.get_json() == {"ip": "203.0.113.9"}
+
+
+asyncio.run(main())
+""",
+        (
+            ("from werkzeug.middleware.proxy_fix import ProxyFix\n", ""),
+            (
+                "app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)",
+                'app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy", trusted_hops=1)',
+            ),
+        ),
+        "hypercorn.middleware.ProxyFixMiddleware(app.asgi_app",
+    ),
+    Case(
+        "QM403",
+        HEAD.replace("from quart import request", "import httpx")
+        + """
+
+def stock(request):
+    return httpx.Response(200, json={"in_stock": 3})
+
+
+TRANSPORT = httpx.MockTransport(stock)
+
+
+@app.get("/stock")
+async def view_stock():
+    with httpx.Client(transport=TRANSPORT) as client:
+        reply = client.get("http://inventory.test/stock/42")
+    return reply.json()
+
+
+async def main():
+    response = await app.test_client().get("/stock")
+    assert await response.get_json() == {"in_stock": 3}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    with httpx.Client(transport=TRANSPORT) as client:\n"
+                '        reply = client.get("http://inventory.test/stock/42")',
+                "    async with httpx.AsyncClient(transport=TRANSPORT) as client:\n"
+                '        reply = await client.get("http://inventory.test/stock/42")',
+            ),
+        ),
+        "httpx.AsyncClient",
+        fails_before=False,
+    ),
+    Case(
+        "QM306",
+        HEAD
+        + """
+
+def title():
+    return request.form["title"]
+
+
+@app.post("/books")
+async def create():
+    return {"title": title()}
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def title():\n    return request.form",
+                "async def title():\n    return (await request.form)",
+            ),
+            ('{"title": title()}', '{"title": await title()}'),
+        ),
+        "must become `async def`",
+    ),
+    Case(
+        "QM305",
+        HEAD
+        + """
+
+def title():
+    return request.form["title"]
+
+
+def book():
+    return {"title": title()}
+
+
+@app.post("/books")
+async def create():
+    return book()
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def title():\n    return request.form",
+                "async def title():\n    return (await request.form)",
+            ),
+            (
+                'def book():\n    return {"title": title()}',
+                'async def book():\n    return {"title": await title()}',
+            ),
+            ("    return book()", "    return await book()"),
+        ),
+        "which becomes async",
+    ),
+    Case(
+        "QM307",
+        HEAD
+        + """
+
+def title():
+    return request.form["title"]
+
+
+@app.post("/books")
+async def create():
+    return {"title": title()}
+
+
+async def main():
+    response = await app.test_client().post("/books", form={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def title():\n    return request.form",
+                "async def title():\n    return (await request.form)",
+            ),
+            ('{"title": title()}', '{"title": await title()}'),
+        ),
+        "write `await title(...)`",
+    ),
+    Case(
+        "QM309",
+        HEAD.replace("from quart import request", "import time\n\nfrom migrate import run_sync")
+        + """
+
+def slow_total():
+    time.sleep(0.01)
+    return 3
+
+
+@app.get("/total")
+async def total():
+    return {"total": slow_total()}
+
+
+async def main():
+    response = await app.test_client().get("/total")
+    assert await response.get_json() == {"total": 3}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def slow_total():\n    time.sleep(0.01)",
+                "async def slow_total():\n    await run_sync(time.sleep)(0.01)",
+            ),
+            ('{"total": slow_total()}', '{"total": await slow_total()}'),
+        ),
+        "await run_sync(...)",
+        fails_before=False,
+    ),
+    Case(
+        "QM712",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import g\nfrom quart.signals import appcontext_pushed",
+        )
+        + """
+
+@appcontext_pushed.connect_via(app)
+def set_user(sender, **extra):
+    g.user = "ada"
+
+
+@app.get("/me")
+async def me():
+    return {"user": g.user}
+
+
+async def main():
+    response = await app.test_client().get("/me")
+    assert await response.get_json() == {"user": "ada"}
+
+
+asyncio.run(main())
+""",
+        (("def set_user(sender, **extra):", "async def set_user(sender, **extra):"),),
+        "make `set_user` `async def`",
+        fails_before=False,
+    ),
+    Case(
+        "QM214",
+        HEAD
+        + """
+from quart import current_app
+
+seeded = []
+
+
+def create_app():
+    app = Quart(__name__)
+    with app.app_context():
+        seeded.append(current_app.name)
+
+    @app.get("/")
+    async def index():
+        return {"seeded": seeded}
+
+    return app
+
+
+async def main():
+    application = create_app()
+    async with application.test_app() as test_app:
+        response = await test_app.test_client().get("/")
+        assert await response.get_json() == {"seeded": [application.name]}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    with app.app_context():\n        seeded.append(current_app.name)\n",
+                "    @app.before_serving\n    async def seed():\n"
+                "        seeded.append(current_app.name)\n",
+            ),
+        ),
+        "`@app.before_serving` async function",
+    ),
+    Case(
+        "QM418",
+        HEAD.replace(
+            "from quart import request",
+            "import sqlite3\n\nfrom werkzeug.routing import BaseConverter\n\nfrom migrate import run_sync",
+        )
+        + """
+DB = sqlite3.connect(":memory:", check_same_thread=False)
+DB.execute("create table users (id integer, name text)")
+DB.execute("insert into users values (1, 'ada')")
+
+
+def load_user(user_id):
+    return DB.execute("select name from users where id = ?", (user_id,)).fetchone()[0]
+
+
+class UserConverter(BaseConverter):
+    def to_python(self, value):
+        return DB.execute("select name from users where id = ?", (int(value),)).fetchone()[0]
+
+
+app.url_map.converters["user"] = UserConverter
+
+
+@app.get("/users/<user:user>")
+async def show(user):
+    return {"name": user}
+
+
+async def main():
+    response = await app.test_client().get("/users/1")
+    assert await response.get_json() == {"name": "ada"}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '        return DB.execute("select name from users where id = ?", (int(value),)).fetchone()[0]',
+                "        return int(value)",
+            ),
+            ('    return {"name": user}', '    return {"name": await run_sync(load_user)(user)}'),
+        ),
+        "load the object in the view with `await`",
+        fails_before=False,
+    ),
+    Case(
+        "QM207",
+        HEAD.replace("from quart import request", "from pathlib import Path")
+        + """
+(Path(app.root_path) / "static").mkdir(exist_ok=True)
+(Path(app.root_path) / "static" / "site.css").write_text("body {}")
+
+
+@app.get("/style")
+async def style():
+    return app.send_static_file("site.css")
+
+
+async def main():
+    response = await app.test_client().get("/style")
+    assert await response.get_data() == b"body {}"
+
+
+asyncio.run(main())
+""",
+        (("return app.send_static_file(", "return await app.send_static_file("),),
+        "await app.send_static_file(",
+    ),
+    Case(
+        "QM202",
+        HEAD
+        + """
+
+@app.post("/upload")
+async def upload():
+    size = 0
+    for chunk in request.stream:
+        size += len(chunk)
+    return {"size": size}
+
+
+async def main():
+    response = await app.test_client().post("/upload", data=b"x" * 1000)
+    assert await response.get_json() == {"size": 1000}
+
+
+asyncio.run(main())
+""",
+        (("    for chunk in request.stream:", "    async for chunk in request.body:"),),
+        "async for chunk in request.body",
+    ),
+    Case(
+        "QM720",
+        HEAD.replace(
+            "import asyncio\n",
+            "import os\nimport signal\nimport socket\nimport threading\nimport time\n"
+            "import urllib.request\n",
+        )
+        + """
+answers = []
+
+
+@app.get("/")
+async def index():
+    return "served"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ask_then_stop(port):
+    # Poll until the server listens (at most 10 s), ask once, then stop it as Ctrl-C does.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+                answers.append(reply.read())
+            break
+        except OSError:
+            time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+if __name__ == "__main__":
+    port = free_port()
+    threading.Thread(target=ask_then_stop, args=(port,), daemon=True).start()
+    app.run(host="127.0.0.1", port=port)
+    assert answers == [b"served"], answers
+""",
+        (
+            (
+                '    app.run(host="127.0.0.1", port=port)',
+                '    app.run(host="127.0.0.1", port=port, use_reloader=False)',
+            ),
+        ),
+        "use_reloader=False",
+        fails_before=False,
+    ),
+    Case(
+        "QM419",
+        HEAD.replace(
+            "from quart import request",
+            "import sqlite3\nfrom pathlib import Path\n\nimport aiosqlite\n"
+            "from quart_wtf import QuartForm\nfrom wtforms import StringField\n"
+            "from wtforms import ValidationError",
+        )
+        + """
+app.config["WTF_CSRF_ENABLED"] = False
+PATH = Path(__file__).with_name("users.db")
+DB = sqlite3.connect(PATH, check_same_thread=False)
+DB.execute("create table if not exists users (name text)")
+DB.execute("insert into users values ('ada')")
+DB.commit()
+
+
+class SignupForm(QuartForm):
+    username = StringField("username")
+
+    def validate_username(self, field):
+        if DB.execute("select 1 from users where name = ?", (field.data,)).fetchone():
+            raise ValidationError("taken")
+
+
+@app.post("/signup")
+async def signup():
+    form = await SignupForm.create_form()
+    if await form.validate_on_submit():
+        return {"ok": True}
+    return {"errors": form.errors}, 400
+
+
+async def main():
+    client = app.test_client()
+    taken = await client.post("/signup", form={"username": "ada"})
+    assert taken.status_code == 400, await taken.get_data()
+    assert await taken.get_json() == {"errors": {"username": ["taken"]}}
+    free = await client.post("/signup", form={"username": "bob"})
+    assert free.status_code == 200
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    def validate_username(self, field):\n"
+                '        if DB.execute("select 1 from users where name = ?", (field.data,)).fetchone():',
+                "    async def async_validators_username(self, field):\n"
+                "        async with aiosqlite.connect(PATH) as db:\n"
+                '            cursor = await db.execute("select 1 from users where name = ?", (field.data,))\n'
+                "            found = await cursor.fetchone()\n"
+                "        if found:",
+            ),
+        ),
+        "rename it `async_validators_username`, make it `async def`",
+        fails_before=False,
+    ),
+    Case(
+        "QM416",
+        HEAD.replace(
+            "from quart import request",
+            "from pathlib import Path\n\nfrom sqlalchemy import create_engine\nfrom sqlalchemy import text\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n"
+            "from sqlalchemy.ext.asyncio import create_async_engine\nfrom sqlalchemy.orm import Session",
+        )
+        + """
+PATH = Path(__file__).with_name("books.db")
+engine = create_engine(f"sqlite:///{PATH}")
+with engine.begin() as setup:
+    setup.execute(text("create table if not exists books (title text)"))
+    setup.execute(text("insert into books values ('Dune')"))
+
+
+@app.get("/books")
+async def books():
+    with Session(engine) as session:
+        titles = session.execute(text("select title from books")).scalars().all()
+    return {"titles": titles}
+
+
+async def main():
+    response = await app.test_client().get("/books")
+    assert await response.get_json() == {"titles": ["Dune"]}
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "    with Session(engine) as session:\n"
+                '        titles = session.execute(text("select title from books")).scalars().all()',
+                '    async_engine = create_async_engine(f"sqlite+aiosqlite:///{PATH}")\n'
+                "    async with AsyncSession(async_engine) as session:\n"
+                '        titles = (await session.execute(text("select title from books"))).scalars().all()\n'
+                "    await async_engine.dispose()",
+            ),
+        ),
+        "`sqlalchemy.ext.asyncio` (`create_async_engine`, `AsyncSession`, `await session.execute(...)`)",
+        fails_before=False,
+    ),
+    Case(
+        "QM505",
+        LIMITER,
+        LIMITER_EDITS,
+        "use quart-rate-limiter (`RateLimiter(app)`, `@rate_limit(limit, period)`)",
+    ),
+    Case("QM501", LIMITER, LIMITER_EDITS, "use quart-rate-limiter"),
+    Case(
+        "QM103",
+        HEAD.replace("from quart import request", "import flask")
+        + """
+
+@app.get("/")
+async def index():
+    return flask.jsonify(ok=True)
+
+
+async def main():
+    response = await app.test_client().get("/")
+    assert await response.get_json() == {"ok": True}
+
+
+asyncio.run(main())
+""",
+        (("import flask\n", "import quart\n"), ("return flask.jsonify(", "return quart.jsonify(")),
+        "use `quart.jsonify`",
+    ),
+    Case(
+        "QM106",
+        HEAD
+        + """
+
+@app.get("/")
+async def index():
+    return "asgi"
+
+
+def call(app):
+    sent = []
+
+    def start_response(status, headers):
+        sent.append(status)
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "localhost"}
+    body = b"".join(app.wsgi_app(environ, start_response))
+    return sent, body
+
+
+async def main():
+    sent, body = call(app)
+    assert body == b"asgi", body
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "def call(app):\n"
+                "    sent = []\n\n"
+                "    def start_response(status, headers):\n"
+                "        sent.append(status)\n\n"
+                '    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "localhost"}\n'
+                '    body = b"".join(app.wsgi_app(environ, start_response))\n'
+                "    return sent, body",
+                "async def call(app):\n"
+                "    sent = []\n\n"
+                "    requests = [{'type': 'http.request', 'body': b'', 'more_body': False}]\n\n"
+                "    async def receive():\n"
+                "        if requests:\n"
+                "            return requests.pop()\n"
+                "        await asyncio.Event().wait()  # the client stays connected\n\n"
+                "    async def send(message):\n"
+                "        sent.append(message)\n\n"
+                '    scope = {"type": "http", "http_version": "1.1", "method": "GET", "scheme": "http",\n'
+                '             "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",\n'
+                '             "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 1),\n'
+                '             "server": ("localhost", 80), "extensions": {}}\n'
+                "    await app.asgi_app(scope, receive, send)\n"
+                '    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")\n'
+                "    return sent, body",
+            ),
+            ("    sent, body = call(app)", "    sent, body = await call(app)"),
+        ),
+        "await app.asgi_app(scope, receive, send)",
+    ),
+    Case(
+        "QM308",
+        HEAD.replace(
+            "from quart import request",
+            "from quart import Response\nfrom quart import stream_with_context",
+        )
+        + """
+
+@app.get("/rows")
+async def rows():
+    def generate():
+        yield "a\\n"
+        yield "b\\n"
+
+    response = Response(stream_with_context(generate)(), mimetype="text/plain")
+    response.timeout = None
+    return response
+
+
+async def main():
+    response = await app.test_client().get("/rows")
+    assert await response.get_data(as_text=True) == "a\\nb\\n"
+
+
+asyncio.run(main())
+""",
+        (("    def generate():", "    async def generate():"),),
+        "`@stream_with_context` on `async def generate()`",
+    ),
+    Case(
+        "QM404",
+        HEAD.replace(
+            "from quart import request", "import urllib.request\n\nfrom migrate import run_sync"
+        )
+        + """
+
+def fetch(url):
+    with urllib.request.urlopen(url) as reply:
+        return reply.read()
+
+
+@app.get("/note")
+async def note():
+    return fetch("data:text/plain,shelf%203")
+
+
+async def main():
+    response = await app.test_client().get("/note")
+    assert await response.get_data() == b"shelf 3"
+
+
+asyncio.run(main())
+""",
+        (('    return fetch("data:', '    return await run_sync(fetch)("data:'),),
+        "`await run_sync(func)(...)` from `migrate`",
+        fails_before=False,
+    ),
+)
+
+
+def _variant(code: str, of: str, advice: str) -> Case:
+    """Return the case of rule ``of`` re-used for rule ``code``: same program and edits."""
+    base = next(case for case in CASES if case.code == of)
+    return dataclasses.replace(base, code=code, advice=advice)
+
+
+_RUN = next(case for case in CASES if case.code == "QM720")
+CASES += (
+    # The WSGI middleware's import goes with its use (QM701's program).
+    _variant("QM702", "QM701", advice="hypercorn.middleware.ProxyFixMiddleware"),
+    # ``app.run`` with options Quart ignores: drop them (QM720's server, started and stopped).
+    Case(
+        "QM707",
+        _RUN.program.replace(
+            'app.run(host="127.0.0.1", port=port)',
+            'app.run(host="127.0.0.1", port=port, threaded=True)',
+        ),
+        (
+            (
+                'app.run(host="127.0.0.1", port=port, threaded=True)',
+                'app.run(host="127.0.0.1", port=port)',
+            ),
+        ),
+        "drop them",
+        fails_before=False,
+    ),
+)

@@ -1,0 +1,3 @@
+FLASK_APP=shop  # error: QM718
+FLASK_DEBUG=1  # error: QM718
+SHOP_SETTING=1  # ok: QM718

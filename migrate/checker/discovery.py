@@ -175,9 +175,13 @@ def _file_excluded(path: Path, exclude: Sequence[str], respect_gitignore: bool) 
         relative = absolute.as_posix()
     if _excluded(absolute.name, relative, exclude):
         return f"excluded by a pattern ({relative})"
+    # Each enclosing folder by its name, and by its path from the current folder
+    # (``legacy/old`` excludes ``legacy/old/views.py``).
     for part in absolute.parents:
-        if part.name and _excluded(part.name, part.name, exclude):
-            return f"excluded by the pattern matching {part.name!r}"
+        if not part.name:
+            continue
+        if _excluded(part.name, _from_cwd(part), exclude):
+            return f"excluded by the pattern matching {_from_cwd(part)!r}"
     if respect_gitignore and _ignored(absolute, path.is_dir(), _parent_specs(absolute)):
         return "ignored by .gitignore"
     return None

@@ -330,6 +330,11 @@ def test_losing_a_backend_under_writes_loses_no_acknowledged_write(
             sent[title]["year"],
             sent[title]["price_cents"],
         )
-    # Writes that got no 201 were cut off at the moment of the stop: a few, not the load.
-    assert len(failed) <= WRITERS, [r and (r.status_code, r.text) for r in failed]
-    assert len(acknowledged) >= WRITES - WRITERS
+    # Shown with -s: the numbers docs/reliability.md quotes.
+    statuses = sorted(str(response.status_code if response else "cut") for response in failed)
+    print(f"\n{app}, {how}: {len(acknowledged)} of {WRITES} writes got 201; the rest: {statuses}")
+    # Writes that got no 201 were cut off at the moment of the stop: each writer's request in
+    # flight on app1, and one per connection HAProxy kept open to app1, which app1 closed.
+    # Without the balancer's retries, every connection app1 refused until it was marked DOWN
+    # would fail too: dozens.
+    assert len(failed) <= 2 * WRITERS, [r and (r.status_code, r.text) for r in failed]

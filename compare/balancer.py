@@ -23,6 +23,7 @@ import contextlib
 import csv
 import io
 import shutil
+import socket
 import string
 import tempfile
 import time
@@ -62,12 +63,14 @@ def render_config(
     host: str,
     port: int,
     stats_port: int,
+    runtime_socket: Path,
     check_interval_ms: int = CHECK_INTERVAL_MS,
 ) -> str:
     """Return ``compare/haproxy.cfg`` for ``backends`` (``(host, port)`` pairs, in order).
 
     The balancer listens on ``host:port``; its statistics page (``/stats``) and its own
-    ``/health`` are on ``host:stats_port``. Backend ``i`` is named ``backend_name(i)``.
+    ``/health`` are on ``host:stats_port``; its runtime API on the Unix socket
+    ``runtime_socket``. Backend ``i`` is named ``backend_name(i)``.
 
     :raises ValueError: ``backends`` is empty.
     """
@@ -82,6 +85,7 @@ def render_config(
         bind=f"{host}:{port}",
         stats_bind=f"{host}:{stats_port}",
         servers=servers,
+        runtime_socket=runtime_socket,
         check_interval_ms=check_interval_ms,
     )
 
@@ -92,6 +96,7 @@ class Balancer:
 
     process: ServerProcess
     port: int
+    runtime_socket: Path
 
     @property
     def base_url(self) -> str:
@@ -109,14 +114,37 @@ class Balancer:
         The state is the ``status`` column of HAProxy's CSV statistics (``UP``, ``DOWN``,
         ``UP 1/2`` while a change is being confirmed, ``NOLB`` while draining).
         """
+        return {name: row["status"] for name, row in self._rows().items()}
+
+    def _rows(self) -> dict[str, dict[str, str]]:
         response = httpx.get(f"{self.stats_url};csv", timeout=PROBE_TIMEOUT_S, trust_env=False)
         response.raise_for_status()
         rows = csv.DictReader(io.StringIO(response.text.removeprefix("# ")))
         return {
-            row["svname"]: row["status"]
+            row["svname"]: row
             for row in rows
             if row["pxname"] == "apps" and row["svname"] not in {"FRONTEND", "BACKEND"}
         }
+
+    def runtime(self, command: str) -> str:
+        """Send one command to HAProxy's runtime API and return its answer.
+
+        ``set server apps/app1 state drain`` stops sending new requests to ``app1`` while
+        its current ones finish; ``show servers state`` lists them (HAProxy's management
+        guide, "Unix Socket commands").
+        """
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(PROBE_TIMEOUT_S)
+            connection.connect(str(self.runtime_socket))
+            connection.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def current_sessions(self) -> dict[str, int]:
+        """Return each backend's requests in progress (``scur`` of the CSV statistics)."""
+        return {name: int(row["scur"] or 0) for name, row in self._rows().items()}
 
     def wait_for_state(self, server: str, state: str, timeout_s: float = 10.0) -> None:
         """Poll the statistics until ``server``'s state is exactly ``state``.
@@ -127,6 +155,17 @@ class Balancer:
         while (states := self.server_states()).get(server) != state:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"{server} is not {state} after {timeout_s:g} s: {states}")
+            time.sleep(POLL_INTERVAL_S)
+
+    def wait_until_idle(self, server: str, timeout_s: float = 10.0) -> None:
+        """Poll the statistics until ``server`` has no request in progress (after a drain).
+
+        :raises TimeoutError: it still has some after ``timeout_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while (sessions := self.current_sessions()).get(server):
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{server} is still busy after {timeout_s:g} s: {sessions}")
             time.sleep(POLL_INTERVAL_S)
 
     def stop(self) -> int | None:
@@ -175,13 +214,22 @@ def balancing(
     stats_port = free_port(host)
     with tempfile.TemporaryDirectory(prefix="bookstore-haproxy-") as folder:
         config_path = Path(folder) / "haproxy.cfg"
-        config_path.write_text(render_config(backends, host=host, port=port, stats_port=stats_port))
+        runtime_socket = Path(folder) / "runtime.sock"
+        config_path.write_text(
+            render_config(
+                backends,
+                host=host,
+                port=port,
+                stats_port=stats_port,
+                runtime_socket=runtime_socket,
+            )
+        )
         # -db: stay in the foreground, one process, so that its pid is the one to stop.
         argv = [*command_prefix, program, "-db", "-f", str(config_path)]
         process = ServerProcess(argv, port=stats_port, host=host, log_path=log_path)
         try:
             process.start()
             process.wait_ready("/health", ready_timeout_s)
-            yield Balancer(process, port)
+            yield Balancer(process, port, runtime_socket)
         finally:
             process.stop()

@@ -19,7 +19,11 @@ from compare.procs import running
 
 def test_the_rendered_configuration_is_valid_for_haproxy(tmp_path: Path) -> None:
     config = render_config(
-        [("127.0.0.1", 8001), ("127.0.0.1", 8002)], host="127.0.0.1", port=8080, stats_port=8081
+        [("127.0.0.1", 8001), ("127.0.0.1", 8002)],
+        host="127.0.0.1",
+        port=8080,
+        stats_port=8081,
+        runtime_socket=tmp_path / "runtime.sock",
     )
     assert "    server app1 127.0.0.1:8001\n    server app2 127.0.0.1:8002" in config
     path = tmp_path / "haproxy.cfg"
@@ -33,7 +37,9 @@ def test_the_rendered_configuration_is_valid_for_haproxy(tmp_path: Path) -> None
 
 def test_a_balancer_needs_a_backend() -> None:
     with pytest.raises(ValueError, match="at least one backend"):
-        render_config([], host="127.0.0.1", port=8080, stats_port=8081)
+        render_config(
+            [], host="127.0.0.1", port=8080, stats_port=8081, runtime_socket=Path("runtime.sock")
+        )
 
 
 def test_the_balancer_takes_stopped_backends_out_and_answers_a_problem_without_any() -> None:
@@ -49,6 +55,11 @@ def test_the_balancer_takes_stopped_backends_out_and_answers_a_problem_without_a
         with httpx.Client(base_url=balancer.base_url, trust_env=False, timeout=5) as client:
             served = {client.get("/health").headers[SERVER_HEADER] for _ in range(4)}
             assert served == {"app1", "app2"}
+            # Drained through the runtime API, app2 gets no new requests while it still runs.
+            balancer.runtime("set server apps/app2 state drain")
+            drained = {client.get("/health").headers[SERVER_HEADER] for _ in range(4)}
+            assert drained == {"app1"}
+            balancer.runtime("set server apps/app2 state ready")
             second.stop()
             balancer.wait_for_state("app2", "DOWN")
             answers = [client.get("/health") for _ in range(4)]

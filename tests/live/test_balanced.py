@@ -338,3 +338,49 @@ def test_losing_a_backend_under_writes_loses_no_acknowledged_write(
     # Without the balancer's retries, every connection app1 refused until it was marked DOWN
     # would fail too: dozens.
     assert len(failed) <= 2 * WRITERS, [r and (r.status_code, r.text) for r in failed]
+
+
+@pytest.mark.parametrize("app", list(BALANCED_APPS))
+def test_a_drained_backend_stops_under_writes_without_losing_one(
+    databases: LiveDatabases, log_dir: Any, app: str
+) -> None:
+    deployed = start(app, databases, log_dir)
+    run = uuid.uuid4().hex[:8]
+    try:
+        with client_of(deployed) as setup:
+            credentials = {"username": f"u{run}", "password": USER[1]}
+            assert setup.post("/auth/register", json=credentials).status_code == 201
+            login(setup, f"u{run}", USER[1])
+            cookies = dict(setup.cookies)
+        local = threading.local()
+        statuses: list[int | None] = []
+        lock = threading.Lock()
+        drain_now = threading.Event()
+
+        def write(index: int) -> None:
+            if not hasattr(local, "client"):
+                local.client = client_of(deployed, checked=False)
+                local.client.cookies.update(cookies)
+            body = book_fields(isbn=None, title=f"drain-{run}-{index}")
+            try:
+                status: int | None = local.client.post("/books", json=body).status_code
+            except httpx.TransportError:
+                status = None
+            with lock:
+                statuses.append(status)
+                if len(statuses) == STOP_AFTER:
+                    drain_now.set()
+
+        with ThreadPoolExecutor(WRITERS) as writers:
+            pending = [writers.submit(write, index) for index in range(WRITES)]
+            assert drain_now.wait(60), "the writes did not get going"
+            # What docs/deployment.md says to do: drain, wait for its requests, then SIGTERM.
+            deployed.balancer.runtime(f"set server apps/{backend_name(0)} state drain")
+            deployed.balancer.wait_until_idle(backend_name(0))
+            stop_backend(deployed, "SIGTERM")
+            for future in pending:
+                future.result()
+        deployed.balancer.wait_for_state(backend_name(0), "DOWN", DOWN_WITHIN_S)
+    finally:
+        deployed.stop()
+    assert statuses == [201] * WRITES

@@ -23,6 +23,7 @@ from compare import demo
 from compare import diff
 from compare import inventory
 from compare import procs
+from compare.balancer import BalancerUnavailableError
 
 _PROG: Final = "python -m compare"
 
@@ -44,6 +45,12 @@ _Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"must be an integer from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _backends(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 16:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 16, got {text!r}")
     return int(text)
 
 
@@ -129,12 +136,40 @@ def _add_demo(commands: _Commands) -> None:
         default=None,
         help="keep the database in this folder (default: a temporary folder, removed at exit)",
     )
+    parser.add_argument(
+        "--backends",
+        type=_backends,
+        default=1,
+        metavar="N",
+        help="server processes per app; above 1, behind HAProxy on the app's port, as "
+        "deployed (docs/deployment.md) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help="the database both apps share, e.g. postgresql://postgres@127.0.0.1:5432/demo "
+        "(default: a SQLite file in the data folder)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        metavar="URL",
+        help="count the rate limits of every process here, e.g. redis://127.0.0.1:6379/0 "
+        "(default: in each process's memory)",
+    )
 
     def run(args: argparse.Namespace) -> int:
         ports = demo.DemoPorts(args.flask_port, args.quart_port, args.inventory_port)
         try:
             return demo.run_demo(
-                host=args.host, ports=ports, data_dir=args.data_dir, latency_ms=args.latency_ms
+                host=args.host,
+                ports=ports,
+                data_dir=args.data_dir,
+                latency_ms=args.latency_ms,
+                backends=args.backends,
+                database_url=args.database_url,
+                redis_url=args.redis_url,
             )
         except subprocess.CalledProcessError as exc:
             print(
@@ -148,7 +183,7 @@ def _add_demo(commands: _Commands) -> None:
                 f"--quart-port and --inventory-port (with make: make demo {make_variable}=N)",
                 file=sys.stderr,
             )
-        except procs.ServerStartError as exc:
+        except (procs.ServerStartError, BalancerUnavailableError) as exc:
             # The whole message: the server's last output holds the cause.
             print(f"{_PROG} demo: error: {exc}", file=sys.stderr)
         return 1

@@ -1,8 +1,11 @@
 """``python -m compare demo``: both bookstores side by side on one seeded database.
 
 Starts, each as a real server process on loopback: the inventory stand-in, ``legacy_flask`` on
-Waitress and ``quart_app`` on Hypercorn, both apps on one SQLite file seeded with the sample
-books and an admin. Prints the base URLs and waits; Ctrl-C (or SIGTERM) stops every process.
+Waitress and ``quart_app`` on Hypercorn, both apps on one database (a SQLite file by default,
+or PostgreSQL) seeded with the sample books and an admin. With ``backends`` above 1 each app
+runs as deployed (docs/deployment.md): that many server processes behind HAProxy
+(:mod:`compare.balancer`) on the app's port, their rate limits in Redis when a URL is given.
+Prints the base URLs and waits; Ctrl-C (or SIGTERM) stops every process.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from compare.balancer import balancing
 from compare.procs import bind_error
+from compare.procs import free_port
 from compare.procs import running
 
 #: The admin the demo creates in its database.
@@ -95,6 +100,36 @@ def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _serve_app(
+    stack: contextlib.ExitStack,
+    package: str,
+    *,
+    host: str,
+    port: int,
+    env: dict[str, str],
+    backends: int,
+) -> str:
+    """Start ``package`` on ``host:port``, alone or as ``backends`` processes behind HAProxy;
+    return the base URL clients use."""
+
+    def serve(serve_port: int, serve_env: dict[str, str]) -> str:
+        argv = [sys.executable, "-m", package, "serve", "--host", host, "--port", str(serve_port)]
+        server = stack.enter_context(running(argv, host=host, port=serve_port, env=serve_env))
+        return server.base_url
+
+    if backends == 1:
+        return serve(port, env)
+    # Behind the balancer, the client address the limits count by is the one it forwards.
+    backend_env = {**env, "BOOKSTORE_PROXY_HOPS": "1"}
+    ports = [free_port(host) for _ in range(backends)]
+    for backend_port in ports:
+        serve(backend_port, backend_env)
+    balancer = stack.enter_context(
+        balancing([(host, backend_port) for backend_port in ports], host=host, port=port)
+    )
+    return balancer.base_url
+
+
 def run_demo(
     *,
     host: str,
@@ -102,8 +137,11 @@ def run_demo(
     data_dir: Path | None,
     latency_ms: float,
     stop: threading.Event | None = None,
+    backends: int = 1,
+    database_url: str | None = None,
+    redis_url: str | None = None,
 ) -> int:
-    """Start the three servers, print their URLs, and serve until interrupted.
+    """Start the servers, print their URLs, and serve until interrupted.
 
     :param host: loopback address to bind.
     :param ports: the servers' ports.
@@ -112,10 +150,17 @@ def run_demo(
     :param latency_ms: the inventory stand-in's latency, in milliseconds.
     :param stop: when given, the demo returns once it is set (for tests) instead of waiting for
         Ctrl-C.
+    :param backends: server processes per app; above 1 they are served behind HAProxy on the
+        app's port.
+    :param database_url: the database both apps share (``postgresql://…``); a SQLite file in
+        ``data_dir`` by default.
+    :param redis_url: where every process counts the rate limits (``redis://host:6379/0``);
+        each process's memory by default.
     :returns: 0.
     :raises PortUnavailableError: a port is taken (nothing is started then).
     :raises subprocess.CalledProcessError: seeding the database failed.
     :raises compare.procs.ServerStartError: a server did not start (a port in use …).
+    :raises compare.balancer.BalancerUnavailableError: ``backends`` > 1 without ``haproxy``.
     """
     check_ports(host, ports)
     if threading.current_thread() is threading.main_thread():
@@ -126,7 +171,8 @@ def run_demo(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="bookstore-demo-"))
             )
         data_dir.mkdir(parents=True, exist_ok=True)
-        database_url = f"sqlite:///{(data_dir / 'bookstore.db').resolve()}"
+        if database_url is None:
+            database_url = f"sqlite:///{(data_dir / 'bookstore.db').resolve()}"
         _manage("legacy_flask", "init-db", database_url=database_url)
         _manage(
             "legacy_flask",
@@ -160,45 +206,20 @@ def run_demo(
             "BOOKSTORE_INVENTORY_URL": inventory.base_url,
             "BOOKSTORE_SECRET_KEY": "demo-only-secret-key",
         }
-        flask = stack.enter_context(
-            running(
-                [
-                    sys.executable,
-                    "-m",
-                    "legacy_flask",
-                    "serve",
-                    "--host",
-                    host,
-                    "--port",
-                    str(ports.flask),
-                ],
-                host=host,
-                port=ports.flask,
-                env=env,
-            )
+        if redis_url is not None:
+            env["BOOKSTORE_RATELIMIT_STORAGE_URL"] = redis_url
+        flask = _serve_app(
+            stack, "legacy_flask", host=host, port=ports.flask, env=env, backends=backends
         )
-        quart = stack.enter_context(
-            running(
-                [
-                    sys.executable,
-                    "-m",
-                    "quart_app",
-                    "serve",
-                    "--host",
-                    host,
-                    "--port",
-                    str(ports.quart),
-                ],
-                host=host,
-                port=ports.quart,
-                env=env,
-            )
+        quart = _serve_app(
+            stack, "quart_app", host=host, port=ports.quart, env=env, backends=backends
         )
+        topology = f", {backends} processes behind HAProxy" if backends > 1 else ""
         print(
             f"inventory stand-in  {inventory.base_url}  ({latency_ms:g} ms per answer)\n"
-            f"legacy_flask        {flask.base_url}  (Flask on Waitress)\n"
-            f"quart_app           {quart.base_url}  (Quart on Hypercorn)\n"
-            f"OpenAPI UI          {quart.base_url}/docs\n"
+            f"legacy_flask        {flask}  (Flask on Waitress{topology})\n"
+            f"quart_app           {quart}  (Quart on Hypercorn{topology})\n"
+            f"OpenAPI UI          {quart}/docs\n"
             f"database            {database_url}  (admin: {ADMIN_USERNAME} / {ADMIN_PASSWORD})\n"
             "Ctrl-C stops everything.",
             flush=True,

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask import request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from legacy_flask import auth
 from legacy_flask import books
@@ -33,6 +34,7 @@ from legacy_flask.settings import MAX_JSON_BYTES
 from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
 from legacy_flask.settings import REGISTER_LIMIT_MESSAGE
 from legacy_flask.settings import load_settings
+from legacy_flask.settings import ratelimit_storage
 
 __all__ = ["close_app", "create_app"]
 
@@ -82,6 +84,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_database(app, settings.database_url)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
+    # Every limit counts in one storage: each process's memory, or Redis shared by all.
+    storage_url, storage_options = ratelimit_storage(settings, asynchronous=False)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_url)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", storage_options)
     limiter = init_limiter(app)
     errors.register_error_handlers(app)
     app.before_request(_limit_body_size)
@@ -95,8 +101,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         error_message=REGISTER_LIMIT_MESSAGE,
     )(register_view)
     app.extensions[LOGIN_LIMITER] = LoginLimiter(
-        settings.login_limit, settings.login_window, app.config["RATELIMIT_STORAGE_URI"]
+        settings.login_limit,
+        settings.login_window,
+        app.config["RATELIMIT_STORAGE_URI"],
+        app.config["RATELIMIT_STORAGE_OPTIONS"],
     )
+    if settings.proxy_hops:
+        # The client address (what the limits count by) is the one the proxies saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
 
     with app.app_context():
         create_tables(engine())

@@ -28,7 +28,13 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app({"database_url": args.db} if args.db else {})
     print(f"legacy_flask on Waitress: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    serve_waitress(app, host=args.host, port=args.port, threads=args.threads)
+    serve_waitress(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        proxy_hops=app.config["BOOKSTORE"].proxy_hops,
+    )
     return 0
 
 

@@ -16,6 +16,7 @@ from flask import Response
 from flask import current_app
 from flask import json
 from flask_limiter import RateLimitExceeded
+from limits.errors import StorageError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -23,7 +24,11 @@ from werkzeug.exceptions import InternalServerError
 
 from legacy_flask.problems import PROBLEM_JSON
 from legacy_flask.problems import DatabaseUnavailable
+from legacy_flask.problems import RateLimitStoreUnavailable
 from legacy_flask.problems import problem
+
+#: Seconds a client is told to wait (``Retry-After``) when the rate limit store is down.
+RETRY_AFTER_S = 5
 
 #: Headers of an HTTP exception that the problem response keeps (``Allow`` on 405 …).
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
@@ -56,6 +61,17 @@ def _database_down(exc: OperationalError | InterfaceError) -> Response:
     return problem_response(DatabaseUnavailable("the database cannot be reached; try again"))
 
 
+def _rate_limit_store_down(exc: StorageError) -> Response:
+    # A login or registration that cannot be counted is refused, not let through uncounted:
+    # the limit holds while Redis is down, and every other route keeps working.
+    current_app.logger.error("rate limit storage unavailable: %r", exc.storage_error)
+    return problem_response(
+        RateLimitStoreUnavailable(
+            "the rate limit store cannot be reached; try again", retry_after=RETRY_AFTER_S
+        )
+    )
+
+
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("unhandled exception", exc_info=exc)
     return problem_response(InternalServerError("the server could not complete the request"))
@@ -65,6 +81,7 @@ def register_error_handlers(app: Flask) -> None:
     """Render every :class:`HTTPException` and every other exception as a problem document."""
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    app.register_error_handler(StorageError, _rate_limit_store_down)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(InterfaceError, _database_down)
     app.register_error_handler(Exception, _unexpected)

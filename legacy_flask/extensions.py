@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from flask import current_app
@@ -62,10 +64,11 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def init_limiter(app: Flask) -> Limiter:
-    """Create the app's own rate limiter (in-memory, per process, keyed by client address).
+    """Create the app's own rate limiter, keyed by client address.
 
-    One limiter per app keeps test apps apart; with several processes each keeps its own
-    counts, so set ``RATELIMIT_STORAGE_URI`` to a shared store (Redis) when scaling out.
+    Its storage is ``RATELIMIT_STORAGE_URI`` (default ``memory://``: one limiter per app keeps
+    test apps apart, but several processes each keep their own counts), which
+    ``BOOKSTORE_RATELIMIT_STORAGE_URL`` sets to a store every process shares (Redis).
     """
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
@@ -85,11 +88,18 @@ class LoginLimiter:
     :param limit: failed logins allowed per window.
     :param window_s: the window, in seconds.
     :param storage_uri: a ``limits`` storage URL (``memory://``, ``redis://host:6379``).
+    :param storage_options: keyword arguments of that storage (``key_prefix`` …).
     """
 
-    def __init__(self, limit: int, window_s: int, storage_uri: str = "memory://") -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_s: int,
+        storage_uri: str = "memory://",
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.item = RateLimitItemPerSecond(limit, window_s)
-        storage = storage_from_string(storage_uri)
+        storage = storage_from_string(storage_uri, **(storage_options or {}))
         assert isinstance(storage, Storage), f"{storage_uri} is an asynchronous storage"
         self.storage = storage
         self.limiter = FixedWindowRateLimiter(storage)

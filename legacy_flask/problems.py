@@ -45,6 +45,11 @@ class DatabaseUnavailable(ServiceUnavailable):
     """503: the database cannot be reached."""
 
 
+class RateLimitStoreUnavailable(ServiceUnavailable):
+    """503: the shared rate limit storage (Redis) cannot be reached, so a limited request
+    (login, registration) cannot be counted and is refused rather than let through."""
+
+
 def problem(exc: HTTPException) -> dict[str, Any]:
     """Return the RFC 9457 problem document for ``exc``.
 

@@ -88,14 +88,21 @@ class StrictFramingChannel(HTTPChannel):  # type: ignore[misc]
     parser_class = StrictFramingParser
 
 
-def serve_waitress(app: Any, host: str, port: int, threads: int) -> None:
+def serve_waitress(app: Any, host: str, port: int, threads: int, proxy_hops: int = 0) -> None:
     """Serve ``app`` on ``host:port`` with :data:`WAITRESS_LIMITS` until interrupted.
 
     What :func:`waitress.serve` does, with :class:`StrictFramingChannel` for each connection.
+    With ``proxy_hops`` (``BOOKSTORE_PROXY_HOPS``), Waitress leaves ``X-Forwarded-For`` to the
+    app (werkzeug's ``ProxyFix``) instead of removing it as a header no proxy vouches for.
     """
     logging.basicConfig()
     server: Any = waitress.create_server(
-        app, host=host, port=port, threads=threads, **WAITRESS_LIMITS
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        clear_untrusted_proxy_headers=not proxy_hops,
+        **WAITRESS_LIMITS,
     )
     server.channel_class = StrictFramingChannel
     server.print_listen("Serving on http://{}:{}")

@@ -58,6 +58,12 @@ class Settings:
             ``threaded`` (the legacy SQLAlchemy layer in worker threads: the halfway step).
         worker_threads: ``quart_app`` only: size of the worker pool for blocking calls
             (password hashing, the threaded data layer).
+        ratelimit_storage_url: where the rate limits count, a ``limits`` storage URL
+            (``redis://host:6379/0``) shared by every process; ``None``: each process's memory.
+        ratelimit_key_prefix: prefix of the rate limits' keys in that storage.
+        proxy_hops: proxies in front of the app that append to ``X-Forwarded-For``; the client
+            address (which the rate limits count by) is taken from that header, this many
+            entries from its end. 0: the peer address.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -75,6 +81,9 @@ class Settings:
     register_window: int = 60
     data_layer: str = "tortoise"
     worker_threads: int = 16
+    ratelimit_storage_url: str | None = None
+    ratelimit_key_prefix: str = "bookstore"
+    proxy_hops: int = 0
 
 
 _ENV = {
@@ -89,6 +98,9 @@ _ENV = {
     "session_lifetime": "BOOKSTORE_SESSION_LIFETIME",
     "data_layer": "BOOKSTORE_DATA_LAYER",
     "worker_threads": "BOOKSTORE_WORKER_THREADS",
+    "ratelimit_storage_url": "BOOKSTORE_RATELIMIT_STORAGE_URL",
+    "ratelimit_key_prefix": "BOOKSTORE_RATELIMIT_KEY_PREFIX",
+    "proxy_hops": "BOOKSTORE_PROXY_HOPS",
 }
 
 #: Values of ``BOOKSTORE_DATA_LAYER``.
@@ -110,7 +122,8 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             number = type(default)(value)
         except (TypeError, ValueError):
             raise SettingsError(f"{name} must be a number, not {value!r}") from None
-        if number <= 0:
+        # A setting whose default is 0 may be 0 (proxy_hops); the others must be positive.
+        if number < 0 or (number == 0 and default != 0):
             raise SettingsError(f"{name} must be positive, not {value!r}")
         return number
     if value is None:
@@ -153,3 +166,25 @@ def load_settings(
         )
         settings = replace(settings, secret_key=secrets.token_hex(32))
     return settings
+
+
+def ratelimit_storage(settings: Settings, *, asynchronous: bool) -> tuple[str, dict[str, Any]]:
+    """Return the ``limits`` storage URL and options the rate limits of ``settings`` use.
+
+    :param asynchronous: ``quart_app``'s ``limits.aio`` storages (``async+redis://``, on
+        redis-py's asyncio client) rather than the synchronous ones.
+    :returns: ``(url, options)`` for ``limits.storage.storage_from_string(url, **options)``:
+        each process's memory when no storage URL is set; otherwise the named storage, its
+        keys under ``ratelimit_key_prefix``, its errors raised as
+        ``limits.errors.StorageError``.
+    """
+    url = settings.ratelimit_storage_url
+    if not url or url.startswith("memory://"):
+        return ("async+memory://" if asynchronous else "memory://"), {}
+    options: dict[str, Any] = {"key_prefix": settings.ratelimit_key_prefix, "wrap_exceptions": True}
+    if asynchronous:
+        if url.startswith(("redis://", "rediss://", "redis+unix://")):
+            options["implementation"] = "redispy"
+        if not url.startswith("async+"):
+            url = f"async+{url}"
+    return url, options

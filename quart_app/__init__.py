@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_auth import QuartAuth
 from quart_schema import Info
@@ -26,6 +27,7 @@ from legacy_flask.settings import MULTIPART_OVERHEAD_BYTES
 from legacy_flask.settings import REGISTER_LIMIT_MESSAGE
 from legacy_flask.settings import Settings
 from legacy_flask.settings import load_settings
+from legacy_flask.settings import ratelimit_storage
 from migrate import WorkerPool
 from migrate import run_sync
 from quart_app import auth
@@ -141,10 +143,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     pool = WorkerPool(settings.worker_threads, name="bookstore-worker")
     pool.init_app(app)
     app.extensions[POOL] = pool
-    app.extensions[LOGIN_LIMITER] = LoginLimiter(settings.login_limit, settings.login_window)
+    # Every limit counts in one storage: each process's memory, or Redis shared by all.
+    storage_url, storage_options = ratelimit_storage(settings, asynchronous=True)
+    app.extensions[LOGIN_LIMITER] = LoginLimiter(
+        settings.login_limit, settings.login_window, storage_url, storage_options
+    )
     app.extensions[HASHING] = asyncio.Semaphore(HASHES_AT_ONCE)
     app.extensions[REGISTER_LIMITER] = RequestLimiter(
-        settings.register_limit, settings.register_window, REGISTER_LIMIT_MESSAGE
+        settings.register_limit,
+        settings.register_window,
+        REGISTER_LIMIT_MESSAGE,
+        storage_url,
+        storage_options,
     )
     QuartAuth(app)
     QuartSchema(
@@ -162,6 +172,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     errors.register_error_handlers(app)
     app.after_request(docs_content_security_policy)
     app.asgi_app = errors.RejectAmbiguousFraming(app.asgi_app)  # type: ignore[method-assign]
+    if settings.proxy_hops:
+        # The client address (what the limits count by) is the one the proxies saw.
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, mode="legacy", trusted_hops=settings.proxy_hops
+        )
     for blueprint in (
         health.bp,
         auth.bp,

@@ -46,6 +46,14 @@ def serve(args: argparse.Namespace) -> int:
             "BOOKSTORE_SECRET_KEY is not set: using a random key shared by this server's workers"
         )
         os.environ["BOOKSTORE_SECRET_KEY"] = secrets.token_hex(32)
+    if args.workers > 1 and not os.environ.get("BOOKSTORE_RATELIMIT_STORAGE_URL"):
+        logging.getLogger(__name__).warning(
+            "BOOKSTORE_RATELIMIT_STORAGE_URL is not set: each of the %d workers counts the "
+            "rate limits on its own, so a client gets up to %d times the limit; set it to a "
+            "shared store (redis://host:6379/0)",
+            args.workers,
+            args.workers,
+        )
     config = Config()
     config.application_path = APPLICATION_PATH
     config.bind = [f"{args.host}:{args.port}"]

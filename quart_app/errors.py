@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from limits.errors import StorageError
 from pydantic import ValidationError
 from quart import Quart
 from quart import Response
@@ -28,6 +29,7 @@ from werkzeug.exceptions import InternalServerError
 
 from legacy_flask.problems import PROBLEM_JSON
 from legacy_flask.problems import DatabaseUnavailable
+from legacy_flask.problems import RateLimitStoreUnavailable
 from legacy_flask.problems import ValidationFailed
 from legacy_flask.problems import problem
 from legacy_flask.schemas import field_errors
@@ -111,6 +113,21 @@ async def _schema_error(exc: RequestSchemaValidationError) -> Response:
     return problem_response(BadRequest(f"the {where} is not valid: {exc.validation_error}"))
 
 
+#: Seconds a client is told to wait (``Retry-After``) when the rate limit store is down.
+RETRY_AFTER_S = 5
+
+
+async def _rate_limit_store_down(exc: StorageError) -> Response:
+    # A login or registration that cannot be counted is refused, not let through uncounted:
+    # the limit holds while Redis is down, and every other route keeps working.
+    current_app.logger.error("rate limit storage unavailable: %r", exc.storage_error)
+    return problem_response(
+        RateLimitStoreUnavailable(
+            "the rate limit store cannot be reached; try again", retry_after=RETRY_AFTER_S
+        )
+    )
+
+
 async def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, DATABASE_DOWN):
         # The server is down, the connection broke, or SQLite stayed locked past its busy
@@ -125,4 +142,5 @@ def register_error_handlers(app: Quart) -> None:
     """Render every :class:`HTTPException` and every other exception as a problem document."""
     app.register_error_handler(RequestSchemaValidationError, _schema_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(StorageError, _rate_limit_store_down)
     app.register_error_handler(Exception, _unexpected)

@@ -8,6 +8,8 @@ import math
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
 from typing import ParamSpec
 from typing import TypeVar
 
@@ -58,8 +60,8 @@ def worker_pool() -> WorkerPool:
     return pool
 
 
-def _async_storage(storage_uri: str) -> Storage:
-    storage = storage_from_string(storage_uri)
+def _async_storage(storage_uri: str, options: Mapping[str, Any] | None = None) -> Storage:
+    storage = storage_from_string(storage_uri, **(options or {}))
     assert isinstance(storage, Storage), f"{storage_uri} is not an asynchronous storage"
     return storage
 
@@ -83,11 +85,18 @@ class LoginLimiter:
     :param window_s: the window, in seconds.
     :param storage_uri: a ``limits`` asynchronous storage URL (``async+memory://``,
         ``async+redis://host:6379``).
+    :param storage_options: keyword arguments of that storage (``key_prefix`` …).
     """
 
-    def __init__(self, limit: int, window_s: int, storage_uri: str = "async+memory://") -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_s: int,
+        storage_uri: str = "async+memory://",
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.item = RateLimitItemPerSecond(limit, window_s)
-        self.storage = _async_storage(storage_uri)
+        self.storage = _async_storage(storage_uri, storage_options)
         self.limiter = FixedWindowRateLimiter(self.storage)
 
     async def attempt(self) -> None:
@@ -122,20 +131,28 @@ class RequestLimiter:
     :param window_s: the window, in seconds.
     :param message: the 429's detail.
     :param storage_uri: a ``limits`` asynchronous storage URL.
+    :param storage_options: keyword arguments of that storage (``key_prefix`` …).
     """
 
     def __init__(
-        self, limit: int, window_s: int, message: str, storage_uri: str = "async+memory://"
+        self,
+        limit: int,
+        window_s: int,
+        message: str,
+        storage_uri: str = "async+memory://",
+        storage_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.item = RateLimitItemPerSecond(limit, window_s)
         self.message = message
-        self.limiter = MovingWindowRateLimiter(_async_storage(storage_uri))
+        self.limiter = MovingWindowRateLimiter(_async_storage(storage_uri, storage_options))
 
     async def hit(self) -> None:
         """Count this request; raise 429 with ``Retry-After`` past the limit."""
-        key = request.remote_addr or "unknown"
-        if not await self.limiter.hit(self.item, key):
-            stats = await self.limiter.get_window_stats(self.item, key)
+        # The endpoint is part of the key, as in Flask-Limiter's: in a shared store this
+        # moving window must not meet the login limit's fixed window of the same size.
+        identifiers = (request.endpoint or "", request.remote_addr or "unknown")
+        if not await self.limiter.hit(self.item, *identifiers):
+            stats = await self.limiter.get_window_stats(self.item, *identifiers)
             raise _too_many(self.message, stats.reset_time)
 
 

@@ -14,6 +14,7 @@ import pytest
 #: (label, test path prefix) in the order they are printed; the first match wins.
 PARTS = (
     ("contract, over the wire (Waitress, Hypercorn)", "tests/contract/", "-live"),
+    ("contract, balanced (2 backends behind HAProxy)", "tests/contract/", "-balanced"),
     ("contract, in-process (Flask, Quart, stage 1)", "tests/contract/", ""),
     ("schemathesis", "tests/schemathesis/", ""),
     ("response diff", "tests/diff/", ""),

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from compare.balancer import SERVER_HEADER
 from compare.demo import ADMIN_PASSWORD
 from compare.demo import ADMIN_USERNAME
 from compare.demo import DemoPorts
@@ -51,6 +52,44 @@ def test_demo_serves_both_apps_on_one_database_and_stops_everything(tmp_path: Pa
     assert seen["login"] == 204
     assert seen["docs"] == 200
     assert (tmp_path / "bookstore.db").exists()
+    for port in (ports.flask, ports.quart, ports.inventory):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+
+
+def test_demo_serves_each_app_as_several_processes_behind_haproxy(tmp_path: Path) -> None:
+    ports = DemoPorts(flask=free_port(), quart=free_port(), inventory=free_port())
+    stop = threading.Event()
+    served: dict[str, set[str]] = {}
+
+    def visit() -> None:
+        try:
+            with httpx.Client(timeout=5, trust_env=False) as client:
+                for _ in range(600):
+                    try:
+                        if client.get(f"http://127.0.0.1:{ports.quart}/health").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        stop.wait(0.05)
+                for name, port in (("flask", ports.flask), ("quart", ports.quart)):
+                    answers = [client.get(f"http://127.0.0.1:{port}/books") for _ in range(4)]
+                    assert all(answer.json()["total"] == 36 for answer in answers)
+                    served[name] = {answer.headers[SERVER_HEADER] for answer in answers}
+        finally:
+            stop.set()
+
+    visitor = threading.Thread(target=visit)
+    visitor.start()
+    assert (
+        run_demo(
+            host="127.0.0.1", ports=ports, data_dir=tmp_path, latency_ms=0, stop=stop, backends=2
+        )
+        == 0
+    )
+    visitor.join()
+
+    # Each app's port is a balancer in front of two processes, which both answered.
+    assert served == {"flask": {"app1", "app2"}, "quart": {"app1", "app2"}}
     for port in (ports.flask, ports.quart, ports.inventory):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)

@@ -28,7 +28,9 @@ from sqlalchemy import create_engine
 
 from legacy_flask.db import sqlalchemy_url
 from legacy_flask.models import Base
+from tests.contract.live import BALANCED_APPS
 from tests.contract.live import LIVE_APPS
+from tests.contract.live import REDIS_ENV
 from tests.contract.live import LiveDatabases
 from tests.contract.live import LiveServers
 from tests.contract.live import PostgresDatabases
@@ -45,11 +47,32 @@ TEST_HASH_METHOD = "pbkdf2:sha256:1000"
 
 DATABASES = ["sqlite", *(["postgresql"] if os.environ.get(POSTGRES_ENV) else [])]
 
+#: The live targets: one server per app, and, where PostgreSQL and Redis are named, each app
+#: as deployed (two servers behind HAProxy, :data:`tests.contract.live.BALANCED_APPS`).
+LIVE_TARGETS = {
+    **LIVE_APPS,
+    **(BALANCED_APPS if os.environ.get(POSTGRES_ENV) and os.environ.get(REDIS_ENV) else {}),
+}
+
 #: Parameters of :func:`target_name`: the in-process apps, then the live servers (marked).
 TARGET_NAMES = [
     *sorted(TARGETS),
-    *(pytest.param(name, marks=pytest.mark.live) for name in LIVE_APPS),
+    *(pytest.param(name, marks=pytest.mark.live) for name in LIVE_TARGETS),
 ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the balanced targets on SQLite: a deployment of several servers shares
+    PostgreSQL (the suite runs them on it alone, as it runs everything else on SQLite)."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params is not None else {}
+        balanced = params.get("target_name") in BALANCED_APPS
+        (dropped if balanced and params.get("database_url") == "sqlite" else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +136,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """
     if "target_name" in request.fixturenames:
         name = request.getfixturevalue("target_name")
-        if name in LIVE_APPS:
+        if name in LIVE_TARGETS:
             databases: LiveDatabases = request.getfixturevalue("live_databases")
             return databases.url(name, request.param)
     if request.param == "sqlite":
@@ -168,10 +191,10 @@ def bookstore(
     request: pytest.FixtureRequest, target_name: str, bookstore_config: dict[str, Any]
 ) -> Iterator[Any]:
     """The app under test on an empty database: built for the test, or a live server's."""
-    if target_name in LIVE_APPS:
+    if target_name in LIVE_TARGETS:
         servers: LiveServers = request.getfixturevalue("live_servers")
         databases: LiveDatabases = request.getfixturevalue("live_databases")
-        app = LIVE_APPS[target_name]
+        app = LIVE_TARGETS[target_name]
         with live_target(app, servers, databases, bookstore_config, no_server_errors) as target:
             yield target
     else:

@@ -20,6 +20,7 @@ Two things a test would otherwise share with the tests before it:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sys
@@ -39,6 +40,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from compare.balancer import Balancer
+from compare.balancer import balancing
 from compare.procs import ServerExitedError
 from compare.procs import ServerProcess
 from compare.procs import free_port
@@ -70,7 +73,13 @@ SETTING_VARIABLES: Final = {
     "session_lifetime": "BOOKSTORE_SESSION_LIFETIME",
     "data_layer": "BOOKSTORE_DATA_LAYER",
     "worker_threads": "BOOKSTORE_WORKER_THREADS",
+    "ratelimit_storage_url": "BOOKSTORE_RATELIMIT_STORAGE_URL",
+    "ratelimit_key_prefix": "BOOKSTORE_RATELIMIT_KEY_PREFIX",
+    "proxy_hops": "BOOKSTORE_PROXY_HOPS",
 }
+
+#: The Redis server the balanced deployments share their rate limits in (``redis://…/N``).
+REDIS_ENV: Final = "BOOKSTORE_TEST_REDIS_URL"
 
 
 #: Python code that runs before a server on Linux: it asks the kernel for SIGTERM when its
@@ -96,6 +105,20 @@ def python_command(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
+#: :data:`ORPHAN_GUARD` for a program that is not Python: it becomes ``PROGRAM ARGS…``.
+PROGRAM_GUARD: Final = ORPHAN_GUARD.replace(
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])",
+    "os.execv(sys.argv[2], sys.argv[2:])",
+)
+
+
+def guard_prefix() -> list[str]:
+    """Return what goes before a program's command to run it behind the orphan guard (Linux)."""
+    if sys.platform == "linux":
+        return [sys.executable, "-c", PROGRAM_GUARD, str(os.getpid())]
+    return []
+
+
 @dataclass(frozen=True)
 class LiveApp:
     """One way of serving an app: its package, and ``quart_app``'s data layer.
@@ -104,11 +127,14 @@ class LiveApp:
         name: the target's name in the suite (``flask-live``).
         package: ``legacy_flask`` (Waitress) or ``quart_app`` (Hypercorn).
         data_layer: ``quart_app`` only: ``tortoise`` or ``threaded``.
+        backends: server processes; more than one are served behind HAProxy
+            (:func:`start_balanced`), their rate limits in Redis (:data:`REDIS_ENV`).
     """
 
     name: str
     package: str
     data_layer: str | None = None
+    backends: int = 1
 
     @property
     def server(self) -> str:
@@ -155,6 +181,15 @@ LIVE_APPS: Final = {
     )
 }
 
+#: The same apps as deployed: two server processes behind HAProxy, on PostgreSQL and Redis.
+BALANCED_APPS: Final = {
+    app.name: app
+    for app in (
+        LiveApp("flask-balanced", "legacy_flask", backends=2),
+        LiveApp("quart-balanced", "quart_app", "tortoise", backends=2),
+    )
+}
+
 _addresses = itertools.count(1)
 _addresses_lock = threading.Lock()
 
@@ -178,6 +213,11 @@ class RunningServer:
         self.log_path = log_path
         self.database_url = database_url
         self._mark = 0
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return self.process.port
 
     @property
     def base_url(self) -> str:
@@ -241,6 +281,97 @@ def start_server(
     return RunningServer(process, log_path, database_url)
 
 
+def balanced_config(config: Mapping[str, Any], redis_url: str) -> dict[str, Any]:
+    """Return ``config`` for backends behind one proxy that count their limits in Redis.
+
+    Every deployment gets a key prefix of its own, so that deployments (and test runs) that
+    share the Redis server never count each other's attempts.
+    """
+    return {
+        **config,
+        "ratelimit_storage_url": redis_url,
+        "ratelimit_key_prefix": f"bookstore-test-{uuid.uuid4().hex[:12]}",
+        "proxy_hops": 1,
+    }
+
+
+class BalancedDeployment:
+    """Backends of one app behind HAProxy, answering like one :class:`RunningServer`.
+
+    ``base_url`` is the balancer's; :attr:`backends` are the server processes
+    (``backends[i]`` is ``compare.balancer.backend_name(i)`` to the balancer).
+    Marks and logs cover every backend.
+    """
+
+    def __init__(
+        self, backends: list[RunningServer], balancer: Balancer, stack: contextlib.ExitStack
+    ) -> None:
+        self.backends = backends
+        self.balancer = balancer
+        self.database_url = backends[0].database_url
+        self._stack = stack
+
+    @property
+    def base_url(self) -> str:
+        """The balanced endpoint, ``http://127.0.0.1:PORT``."""
+        return self.balancer.base_url
+
+    def exited(self) -> bool:
+        """Tell whether the balancer or any backend has ended."""
+        return self.balancer.process.returncode is not None or any(
+            backend.exited() for backend in self.backends
+        )
+
+    def mark(self) -> None:
+        """Remember where every backend's log ends now."""
+        for backend in self.backends:
+            backend.mark()
+
+    def log_since_mark(self) -> str:
+        """Return what the backends have written since the last :meth:`mark`."""
+        return "\n".join(backend.log_since_mark() for backend in self.backends)
+
+    def log_tail(self, lines: int = 20) -> str:
+        """Return the last ``lines`` lines of each backend's log."""
+        return "\n".join(backend.log_tail(lines) for backend in self.backends)
+
+    def stop(self) -> int | None:
+        """Stop the balancer, then the backends; return the first backend's exit status."""
+        self._stack.close()
+        return self.backends[0].process.returncode
+
+
+def start_balanced(
+    app: LiveApp, database_url: str, config: Mapping[str, Any], log_dir: Path
+) -> BalancedDeployment:
+    """Start ``app.backends`` servers of ``app`` on ``database_url``, then HAProxy before them.
+
+    ``config`` should come from :func:`balanced_config`. Call it from the main thread.
+
+    :raises compare.procs.ServerStartError: a backend or the balancer did not start.
+    :raises compare.balancer.BalancerUnavailableError: ``haproxy`` is not installed.
+    """
+    stack = contextlib.ExitStack()
+    try:
+        backends: list[RunningServer] = []
+        for _ in range(app.backends):
+            backend = start_server(app, database_url, config, log_dir)
+            stack.callback(backend.stop)
+            backends.append(backend)
+        balancer = stack.enter_context(
+            balancing(
+                [(HOST, backend.port) for backend in backends],
+                host=HOST,
+                log_path=log_dir / f"{app.name}-haproxy-{uuid.uuid4().hex[:6]}.log",
+                command_prefix=guard_prefix(),
+            )
+        )
+    except BaseException:
+        stack.close()
+        raise
+    return BalancedDeployment(backends, balancer, stack)
+
+
 class LiveServers:
     """The servers the contract suite's live targets use, one per app, database and settings.
 
@@ -251,9 +382,13 @@ class LiveServers:
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
-        self._running: OrderedDict[tuple[Any, ...], RunningServer] = OrderedDict()
+        self._running: OrderedDict[tuple[Any, ...], RunningServer | BalancedDeployment] = (
+            OrderedDict()
+        )
 
-    def get(self, app: LiveApp, database_url: str, config: Mapping[str, Any]) -> RunningServer:
+    def get(
+        self, app: LiveApp, database_url: str, config: Mapping[str, Any]
+    ) -> RunningServer | BalancedDeployment:
         """Return the running server of ``app`` on ``database_url`` with ``config``.
 
         :raises compare.procs.ServerExitedError: the server this key had has died since the
@@ -274,7 +409,14 @@ class LiveServers:
         while len(self._running) >= MAX_RUNNING:
             _, oldest = self._running.popitem(last=False)
             oldest.stop()
-        server = start_server(app, database_url, config, self.log_dir)
+        server: RunningServer | BalancedDeployment
+        if app.backends > 1:
+            redis_url = os.environ.get(REDIS_ENV)
+            assert redis_url, f"{app.name} needs {REDIS_ENV}"
+            config = balanced_config(config, redis_url)
+            server = start_balanced(app, database_url, config, self.log_dir)
+        else:
+            server = start_server(app, database_url, config, self.log_dir)
         self._running[key] = server
         return server
 

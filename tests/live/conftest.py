@@ -29,6 +29,7 @@ from tests.contract.conftest import TEST_HASH_METHOD
 from tests.contract.conftest import no_server_errors
 from tests.contract.live import HOST
 from tests.contract.live import LIVE_APPS
+from tests.contract.live import REDIS_ENV
 from tests.contract.live import LiveDatabases
 from tests.contract.live import PostgresDatabases
 from tests.contract.live import RunningServer
@@ -48,12 +49,15 @@ BASE_CONFIG: dict[str, Any] = {
 }
 
 #: The PostgreSQL-only tests are collected only where a server is named: elsewhere there is
-#: nothing to run them against, and nothing is skipped.
-collect_ignore = (
-    []
-    if os.environ.get(POSTGRES_ENV)
-    else ["test_postgres_outage.py", "test_event_feed_postgres.py"]
-)
+#: nothing to run them against, and nothing is skipped. The balanced deployments need Redis too.
+collect_ignore = [
+    *(
+        []
+        if os.environ.get(POSTGRES_ENV)
+        else ["test_postgres_outage.py", "test_event_feed_postgres.py"]
+    ),
+    *([] if os.environ.get(POSTGRES_ENV) and os.environ.get(REDIS_ENV) else ["test_balanced.py"]),
+]
 
 #: File descriptors a flood of connections needs in this process (and in the servers it
 #: starts, which inherit the limit): 2,000 connections, each end open here and in a server.

@@ -46,6 +46,8 @@ class WebSocketClient:
         self.connection = connection
         self._events: list[Event] = []
         self._text: list[str] = []
+        #: The headers of the server's 101 answer (lower-case names), once connected.
+        self.headers: dict[str, str] = {}
 
     @classmethod
     async def connect(
@@ -89,6 +91,10 @@ class WebSocketClient:
             sock.close()
             status = event.status_code if isinstance(event, RejectConnection) else None
             raise ConnectionError(f"the server refused the WebSocket upgrade: {status}")
+        client.headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in event.extra_headers
+        }
         return client
 
     async def receive_text(self) -> str:

@@ -110,7 +110,8 @@ def _locate(line: str, requirement: str, raw: str) -> int:
     if stripped.startswith("#"):
         return -1
     for quote in ('"', "'"):
-        at = line.find(quote + requirement)
+        # The whole string: ``"flask"`` is not found in ``name = "flaskr"``.
+        at = line.find(quote + requirement + quote)
         if at >= 0:
             return at + 1
     if re.match(rf"\s*{re.escape(raw)}\s*=", line):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from migrate.checker import testing
 from migrate.checker import wsgi
 from migrate.checker.context import FileContext
 from migrate.checker.context import Handler
+from migrate.checker.fixers import config as fixconfig
 from migrate.checker.model import FileResult
 from migrate.checker.model import Finding
 from migrate.checker.symbols import Symbols
@@ -58,6 +60,7 @@ class Task:
     display: str
     module: str
     is_package: bool
+    text: str | None = None
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     files: int = 0
     lines: int = 0
+    results: list[FileResult] = field(default_factory=list)
 
 
 def is_test_file(name: str) -> bool:
@@ -82,16 +86,17 @@ def analyze(task: Task, local_roots: frozenset[str]) -> FileResult:
     ``error`` set and no findings; so does an internal error in a rule.
     """
     result = FileResult(path=task.display, module=task.module)
-    try:
-        data = Path(task.path).read_bytes()
-    except OSError as exc:
-        result.error = f"cannot read: {exc.strerror or exc}"
-        return result
-    try:
-        source = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        result.error = f"not UTF-8 (byte {exc.start})"
-        return result
+    if task.text is not None:
+        source = task.text
+    else:
+        try:
+            source = read_source(Path(task.path))
+        except OSError as exc:
+            result.error = f"cannot read: {exc.strerror or exc}"
+            return result
+        except UnicodeDecodeError as exc:
+            result.error = f"not UTF-8 (byte {exc.start})"
+            return result
     try:
         if depfiles.is_dependency_file(Path(task.path)) and not task.path.endswith(".py"):
             result.findings = depfiles.check_file(task.display, source)
@@ -113,6 +118,11 @@ def analyze(task: Task, local_roots: frozenset[str]) -> FileResult:
     return result
 
 
+def read_source(path: Path) -> str:
+    """Return the text of ``path`` decoded as UTF-8; raises ``OSError``/``UnicodeDecodeError``."""
+    return path.read_bytes().decode("utf-8")
+
+
 def _analyze_python(task: Task, source: str, local_roots: frozenset[str]) -> FileResult:
     tree = ast.parse(source, filename=task.display)
     symbols = Symbols(task.module, task.is_package)
@@ -130,22 +140,31 @@ def _analyze_chunk(tasks: Sequence[Task], local_roots: frozenset[str]) -> list[F
     return [analyze(task, local_roots) for task in tasks]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """Return ``path`` as printed: relative to the working directory when under it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
 
-def analyze_all(files: Sequence[Path], jobs: int | None = None) -> list[FileResult]:
+def analyze_all(
+    files: Sequence[Path],
+    jobs: int | None = None,
+    overlay: Mapping[str, str] | None = None,
+) -> list[FileResult]:
     """Run the per-file pass over ``files``, in worker processes when there are many.
 
     ``jobs`` caps the number of processes (default: the CPU count; 1 = serial).
+    ``overlay`` maps a file's printed path to text read instead of the file's
+    (the rounds of ``--fix`` check text not yet written).
     """
     tasks = []
+    overlay = overlay or {}
     for path in files:
         module, is_package = module_name(path) if path.suffix == ".py" else ("", False)
-        tasks.append(Task(str(path), _display(path), module, is_package))
+        display = display_path(path)
+        tasks.append(Task(str(path), display, module, is_package, overlay.get(display)))
     local_roots = frozenset(t.module.partition(".")[0] for t in tasks if t.module)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(tasks) // 16))
     if workers <= 1 or len(tasks) < PARALLEL_MIN_FILES:
@@ -180,14 +199,46 @@ def _response_timeout(results: Sequence[FileResult]) -> list[Finding]:
     ]
 
 
+def _pytest_asyncio(
+    results: Sequence[FileResult], findings: list[Finding], overlay: Mapping[str, str]
+) -> list[Finding]:
+    out = []
+    for result in results:
+        if Path(result.path).name != "pyproject.toml":
+            continue
+        try:
+            text = overlay.get(result.path) or read_source(Path(result.path))
+        except (OSError, UnicodeDecodeError):
+            continue
+        found = fixconfig.pytest_asyncio_finding(result.path, text, findings)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 def run(
     files: Sequence[Path],
     enabled: frozenset[str],
     jobs: int | None = None,
+    overlay: Mapping[str, str] | None = None,
 ) -> Report:
-    """Check ``files`` and return the findings of the ``enabled`` codes, sorted."""
-    results = analyze_all(files, jobs)
-    report = Report(files=len(results))
+    """Check ``files`` and return the findings of the ``enabled`` codes, sorted.
+
+    ``overlay`` is passed to :func:`analyze_all`.
+    """
+    return finish(analyze_all(files, jobs, overlay), enabled, overlay)
+
+
+def finish(
+    results: Sequence[FileResult],
+    enabled: frozenset[str],
+    overlay: Mapping[str, str] | None = None,
+) -> Report:
+    """Run the whole-run pass over per-file ``results`` and filter by ``enabled`` and noqa.
+
+    ``overlay`` maps printed paths to text that replaces the file's (see :func:`analyze_all`).
+    """
+    report = Report(files=len(results), results=list(results))
     parsed = [r for r in results if r.error is None]
     report.errors = [f"{r.path}: skipped: {r.error}" for r in results if r.error]
     report.lines = sum(r.lines for r in parsed)
@@ -195,6 +246,7 @@ def run(
     findings += callgraph.propagate(parsed)
     findings += _max_content_length(parsed)
     findings += _response_timeout(parsed)
+    findings += _pytest_asyncio(parsed, findings, overlay or {})
     by_path = {r.path: r for r in parsed}
     kept = set()
     for finding in findings:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migrate.checker.edits import Fix
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -16,6 +20,8 @@ class Finding:
     """One reported problem: ``path:line:col: code message``.
 
     ``end_line``/``end_col`` close the range (end column exclusive, 1-based).
+    ``fix`` is the rewrite ``--fix`` can apply (see :mod:`migrate.checker.edits`);
+    it takes no part in comparisons.
     """
 
     path: str
@@ -25,6 +31,7 @@ class Finding:
     message: str
     end_line: int
     end_col: int
+    fix: Fix | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from migrate.checker.model import CallSite
 from migrate.checker.symbols import dotted
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ KEYWORDS = {
 }
 BODY_ATTRS = frozenset({"data", "json", "text"})
 BODY_CALLS = frozenset({"get_json", "get_data"})
+RESPONSE_NAMES = frozenset({"response", "resp", "rv"})
 FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
 
@@ -104,6 +106,9 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
     if not isinstance(func, ast.Attribute):
         return
     receiver, attr = func.value, func.attr
+    if attr == "setattr" and dotted(receiver) == "monkeypatch":
+        _check_replacement(ctx, node)
+        return
     if attr in REQUESTS and is_client(ctx, receiver):
         if not ctx.is_awaited(node):
             ctx.report(node, "QM601", what=f"{_text(receiver)}.{attr}")
@@ -169,12 +174,47 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
     value = node.value
     if is_client(ctx, value) and not isinstance(value, ast.Await):
         tag = "t:client"
-    elif _client_request(ctx, value):
+    elif _client_request(ctx, value) or _helper_response(ctx, node):
         tag = "t:response"
     else:
         return
     for target in node.targets:
         ctx.bind_tag(target, tag)
+
+
+def _helper_response(ctx: FileContext, node: ast.Assign) -> bool:
+    # ``response = auth.login()``: a test helper on a fixture parameter that sends a
+    # request; only names that say they hold a response are taken for one.
+    value = node.value.value if isinstance(node.value, ast.Await) else node.value
+    if not ctx.is_test_file or not ctx.scopes or not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    on_fixture = (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ctx.scopes[-1].params
+    )
+    names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return on_fixture and bool(names) and all(n in RESPONSE_NAMES for n in names)
+
+
+def _check_replacement(ctx: FileContext, node: ast.Call) -> None:
+    # ``monkeypatch.setattr("pkg.db.init_db", fake_init_db)``: the replacement is called
+    # where the original is, so it becomes async with it (an edge of the call graph).
+    if len(node.args) < 2 or not ctx.scopes:
+        return
+    target, replacement = node.args[0], node.args[1]
+    if not isinstance(target, ast.Constant) or not isinstance(target.value, str):
+        return
+    if target.value.partition(".")[0] not in ctx.local_roots:
+        return
+    if not isinstance(replacement, ast.Name):
+        return
+    qualname = ctx.callee_qualname(replacement)
+    for summary in ctx.result.functions:
+        if summary.qualname == qualname:
+            text = target.value.rpartition(".")[2]
+            summary.calls.append(CallSite(target.value, ctx.span(node), True, text))
 
 
 def on_with(ctx: FileContext, node: ast.AST) -> None:

@@ -13,7 +13,7 @@ CAT = "tests"
 S = "Quart src/quart/testing/client.py, docs/how_to_guides/testing.rst"
 
 
-RULES = (
+_RULES = (
     Rule(
         "QM601",
         "sync-test-client",
@@ -111,3 +111,23 @@ RULES = (
         needs_async=True,
     ),
 )
+
+QM680 = Rule(
+    "QM680",
+    "pytest-asyncio-config",
+    CAT,
+    "Tests become async but pytest-asyncio is not configured.",
+    'tests become `async def`: run them with pytest-asyncio, `asyncio_mode = "auto"` '
+    "in `[tool.pytest.ini_options]`",
+    "[tool.pytest.ini_options]\ntestpaths = ['tests']",
+    "[tool.pytest.ini_options]\nasyncio_mode = 'auto'\n"
+    "asyncio_default_fixture_loop_scope = 'function'\ntestpaths = ['tests']",
+    "Without it pytest skips `async def` tests (strict mode needs `@pytest.mark.asyncio` on "
+    "each test and `@pytest_asyncio.fixture` on each async fixture). Reported at "
+    "`pyproject.toml` when a test function or fixture of the run becomes async (QM3xx) and "
+    "`asyncio_mode` is not set there; a project configuring pytest in `pytest.ini`, "
+    "`setup.cfg` or `tox.ini` sets it there by hand.",
+    "pytest-asyncio docs/reference/configuration.rst",
+    2.0,
+)
+RULES: tuple[Rule, ...] = (*_RULES, QM680)

@@ -186,7 +186,11 @@ def _call_fix(src: Source, scope: _Scope, node: ast.Call, run: RunInfo) -> Fix |
 def _attribute_fix(src: Source, scope: _Scope, node: ast.Attribute) -> Fix | None:
     # ``except db.IntegrityError``: aiosqlite's connection has no exception attributes.
     if node.attr.endswith(("Error", "Warning")) and scope.is_connection(node.value):
-        return Fix((src.replace(node, f"sqlite3.{node.attr}"),), UNSAFE, MESSAGE)
+        edits = [
+            src.replace(node, f"sqlite3.{node.attr}"),
+            src.add_import("import sqlite3", "sqlite3"),
+        ]
+        return Fix(tuple(e for e in edits if e is not None), UNSAFE, MESSAGE)
     # aiosqlite raises ValueError("Connection closed") where sqlite3 raises ProgrammingError.
     if dotted(node) == "sqlite3.ProgrammingError":
         parent = src.parent(node)

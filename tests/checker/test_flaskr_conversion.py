@@ -1,0 +1,184 @@
+"""Flask's own tutorial app, flaskr, converted by ``migrate check --fix --unsafe-fixes``.
+
+The app and its tests come from the Flask sdist of the installed version (pip
+download from the package index), are converted with zero hand edits, and then
+must: report nothing to ``migrate check``, pass their own tests on Quart under
+pytest-asyncio (with no request answered by Quart's 500 page, which in TESTING
+mode contains the view's source and can satisfy ``b"..." in response.data``),
+initialise their database with ``quart --app flaskr init-db``, and serve
+register, log in and create-post over HTTP on Hypercorn.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.live
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+SERVER_START_S = 30.0
+# aiosqlite reports use of a closed connection as ValueError("no active connection");
+# flaskr's test_get_close_db asserts sqlite3's message text ("closed"). No rewrite
+# keeps that assertion true: it is the one test the conversion leaves failing.
+KNOWN_FAILING = "tests/test_db.py::test_get_close_db"
+
+PLUGIN = """
+import pytest
+import quart.app
+
+SERVER_ERRORS = []
+_original = quart.app.Quart.handle_exception
+
+
+async def _record(self, error):
+    SERVER_ERRORS.append(repr(error))
+    return await _original(self, error)
+
+
+quart.app.Quart.handle_exception = _record
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if SERVER_ERRORS:
+        print("\\nUNHANDLED IN A VIEW:", *SERVER_ERRORS, sep="\\n  ")
+        session.exitstatus = 3
+"""
+
+
+def _run(*argv: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False, **kwargs
+    )  # type: ignore[call-overload, no-any-return]
+
+
+@pytest.fixture(scope="module")
+def flaskr(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """flaskr from the Flask sdist, converted; returns the project directory."""
+    base = tmp_path_factory.mktemp("flaskr")
+    version = importlib.metadata.version("flask")
+    download = _run(
+        PYTHON,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        f"flask=={version}",
+        "-d",
+        str(base),
+        cwd=base,
+    )
+    assert download.returncode == 0, download.stderr
+    (archive,) = base.glob("flask-*.tar.gz")
+    prefix = f"flask-{version}/examples/tutorial/"
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+        tar.extractall(base, members=members, filter="data")
+    project = base / prefix
+    fixed = _run(PYTHON, "-m", "migrate", "check", "--fix", "--unsafe-fixes", ".", cwd=project)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "none remain" in fixed.stdout
+    return project
+
+
+def test_nothing_left_to_report(flaskr: Path) -> None:
+    checked = _run(PYTHON, "-m", "migrate", "check", ".", cwd=flaskr)
+    assert checked.returncode == 0, checked.stdout
+    assert checked.stdout.startswith("No findings in 10 files")
+    again = _run(PYTHON, "-m", "migrate", "check", "--diff", "--unsafe-fixes", ".", cwd=flaskr)
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_the_apps_tests_pass_on_quart(flaskr: Path, tmp_path: Path) -> None:
+    (tmp_path / "no_server_errors.py").write_text(PLUGIN)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    tests = _run(
+        PYTHON,
+        "-m",
+        "pytest",
+        "-p",
+        "no_server_errors",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rfE",
+        "--timeout=60",
+        cwd=flaskr,
+        env=env,
+    )
+    out = tests.stdout
+    assert "UNHANDLED IN A VIEW" not in out, out
+    assert "23 passed" in out and "1 failed" in out, out
+    assert f"FAILED {KNOWN_FAILING} - AssertionError: assert 'closed'" in out
+    assert "ValueError('no active connection')" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_ready(port: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "hypercorn exited"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("hypercorn did not start listening")
+
+
+def test_init_db_and_serve_on_hypercorn(flaskr: Path) -> None:
+    init = _run(str(BIN / "quart"), "--app", "flaskr", "init-db", cwd=flaskr)
+    assert init.returncode == 0, init.stderr
+    assert "Initialized the database." in init.stdout
+    assert (flaskr / "instance" / "flaskr.sqlite").stat().st_size > 0
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "hypercorn"), "flaskr:create_app()", "--bind", f"127.0.0.1:{port}"],
+        cwd=flaskr,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_ready(port, server)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            form = {"username": "ada", "password": "lovelace"}
+            registered = http.post("/auth/register", data=form)
+            assert registered.status_code == 302
+            assert registered.headers["location"] == "/auth/login"
+            logged_in = http.post("/auth/login", data=form)
+            assert logged_in.status_code == 302 and logged_in.headers["location"] == "/"
+            created = http.post("/create", data={"title": "On engines", "body": "Notes."})
+            assert created.status_code == 302 and created.headers["location"] == "/"
+            index = http.get("/")
+            assert index.status_code == 200
+            assert "On engines" in index.text and "by ada on" in index.text
+            again = http.post("/auth/register", data=form)
+            assert again.status_code == 200 and "already registered" in again.text
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -110,7 +110,9 @@ def _parser() -> _Parser:
         help="print the fixes as a unified diff, write nothing; exit 1 if a file would change",
     )
     check.add_argument(
-        "--show-fixes", action="store_true", help="list the fixed findings by rule (with --fix)"
+        "--show-fixes",
+        action="store_true",
+        help="with --fix: list the fixed findings by rule; without: mark fixable findings",
     )
     check.add_argument(
         "--fix-only", action="store_true", help="apply fixes, do not report what remains"
@@ -154,7 +156,9 @@ def _check(args: argparse.Namespace) -> int:
     report = run(files, enabled, args.jobs)
     for error in report.errors:
         print(error, file=sys.stderr)
-    report.findings = fixing.attach(report, enabled, unsafe=True, sqlite_uses=False)
+    if args.format in ("json", "sarif") or args.show_fixes:
+        # Working the fixes out costs a second parse of each file with findings.
+        report.findings = fixing.attach(report, enabled, unsafe=True, sqlite_uses=False)
     if args.statistics:
         sys.stdout.write(output.statistics(report))
     elif args.format == "json":

@@ -41,11 +41,14 @@ from migrate.checker.fixers import sqlite
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
 from migrate.checker.fixers.rules import FIXERS
+from migrate.checker.fixers.rules import RUN_SYNC_CODES
 from migrate.checker.model import FileResult
 from migrate.checker.model import Finding
 
 MAX_ROUNDS = 20
 ASYNC_CODES = config.ASYNC_CODES
+# Rules whose every fix is unsafe: not worked out when ``--unsafe-fixes`` is off.
+ALWAYS_UNSAFE = frozenset({*RUN_SYNC_CODES, "QM401", "QM409", "QM504", "QM709"})
 
 
 @dataclass
@@ -77,6 +80,11 @@ class _Files:
         self.results = {r.path: r for r in results}
         self.texts = texts
         self.sources: dict[str, Source | None] = {}
+
+    def forget(self, paths: Sequence[str]) -> None:
+        """Drop the parsed trees of ``paths`` (their text changed)."""
+        for path in paths:
+            self.sources.pop(path, None)
 
     def text(self, path: str) -> str | None:
         if path in self.texts:
@@ -115,14 +123,17 @@ def attach(
     unsafe: bool,
     texts: dict[str, str] | None = None,
     sqlite_uses: bool = True,
+    files: _Files | None = None,
 ) -> list[Finding]:
     """Return the report's findings with their fixes, plus the aiosqlite companions.
 
     ``unsafe`` decides which fixes count when working out the functions that
     become async (an ``await`` is only put into those). ``sqlite_uses`` adds
     findings for the uses of a converted sqlite3 connection that carry none (tests).
+    ``files`` caches parsed files between calls (one per round).
     """
-    files = _Files(report.results, texts or {})
+    if files is None:
+        files = _Files(report.results, texts or {})
     run = RunInfo(unsafe=unsafe)
     run.awaits = {
         (f.path, f.line, f.col, f.end_line, f.end_col)
@@ -138,12 +149,14 @@ def attach(
             if applicable(fix, unsafe) and fix is not None and _makes_async(fix):
                 run.becoming.add((finding.path, finding.line))
     by_span: dict[tuple[str, int, int, int, int], Fix] = {}
-    if "QM409" in enabled and any(f.code == "QM409" for f in report.findings):
+    if (unsafe or not sqlite_uses) and any(f.code == "QM409" for f in report.findings):
         by_span = _sqlite_fixes(report, files, run)
     out = []
     for finding in report.findings:
         fix = fixes.get(finding)
-        if finding.code not in ASYNC_CODES:
+        if finding.code in ALWAYS_UNSAFE and not unsafe:
+            fix = None
+        elif finding.code not in ASYNC_CODES:
             fix = _fix_for(finding, files, run, by_span)
         out.append(dataclasses.replace(finding, fix=fix) if fix is not None else finding)
     if sqlite_uses:
@@ -218,13 +231,20 @@ def _sqlite_fixes(
     return out
 
 
-def _parses(path: str, text: str) -> str | None:
-    if not path.endswith(".py"):
-        return None
-    try:
-        ast.parse(text)
-    except SyntaxError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
+def _reported(finding: Finding) -> bool:
+    # The aiosqlite companions exist only as fixes (see ``attach``).
+    return not (finding.code == "QM409" and finding.message.endswith("becomes aiosqlite's"))
+
+
+def _parse_error(path: str, result: FileResult | None, text: str) -> str | None:
+    # The re-check parses every changed file; a syntax error is its first report of it.
+    if result is not None and result.error is not None and result.error.startswith("syntax"):
+        return result.error
+    if result is None and path.endswith(".py"):
+        try:
+            ast.parse(text)
+        except SyntaxError as exc:
+            return f"syntax error at line {exc.lineno}: {exc.msg}"
     return None
 
 
@@ -241,15 +261,19 @@ def fix_run(
     originals: dict[str, str] = {}
     outcome = Outcome(Report())
     skip: set[str] = set()
+    cache = _Files(results, texts)
+    final: Report | None = None
     for number in range(1, MAX_ROUNDS + 1):
         report = finish(results, enabled, texts)
-        findings = attach(report, enabled, unsafe, texts)
+        cache.results = {r.path: r for r in results}
+        findings = attach(report, enabled, unsafe, texts, files=cache)
         per_file: dict[str, list[tuple[Finding, Fix]]] = {}
         for finding in findings:
             fix = finding.fix
             if fix is not None and applicable(fix, unsafe) and finding.path not in skip:
                 per_file.setdefault(finding.path, []).append((finding, fix))
         changed: dict[str, str] = {}
+        counts: dict[str, Counter[str]] = {}
         for path, pairs in per_file.items():
             old = texts.get(path)
             if old is None:
@@ -259,23 +283,38 @@ def fix_run(
                     continue
                 originals[path] = old
             new, applied = apply(old, [fix for _, fix in pairs])
-            error = _parses(path, new)
-            if error is not None:
-                outcome.broken[path] = error
-                skip.add(path)
-                continue
             if new != old:
                 changed[path] = new
-                outcome.fixed.update(pairs[i][0].code for i in applied)
+                counts[path] = Counter(pairs[i][0].code for i in applied)
         outcome.rounds = number
         if not changed:
+            # Nothing applies any more: this round's report is what remains.
+            report.findings = [f for f in findings if _reported(f)]
+            final = report
             break
+        previous = {p: texts.get(p) for p in changed}
         texts.update(changed)
         redo = [paths[p] for p in changed if p in paths]
         fresh = {r.path: r for r in analyze_all(redo, jobs, texts)}
+        for path in changed:
+            result = fresh.get(path)
+            error = _parse_error(path, result, changed[path])
+            if error is not None:
+                # The fixed text does not parse: keep the file's last good text.
+                outcome.broken[path] = error
+                skip.add(path)
+                fresh.pop(path, None)
+                if previous[path] is None:
+                    texts.pop(path)
+                else:
+                    texts[path] = previous[path]  # type: ignore[assignment]
+            else:
+                outcome.fixed.update(counts[path])
+        cache.forget(list(changed))
         results = [fresh.get(r.path, r) for r in results]
-    final = finish(results, enabled, texts)
-    final.findings = attach(final, enabled, unsafe, texts, sqlite_uses=False)
+    if final is None:
+        final = finish(results, enabled, texts)
+        final.findings = attach(final, enabled, unsafe, texts, sqlite_uses=False)
     outcome.report = final
     outcome.originals = originals
     outcome.texts = texts

@@ -44,22 +44,43 @@ class Source:
         self.text = text
         self.tree = ast.parse(text)
         self.lines = text.splitlines()
+        # Filled along the way down to each node :meth:`find` returns (and by callers
+        # that walk a subtree themselves, see :meth:`note_parents`).
         self.parents: dict[int, ast.AST] = {}
-        self.by_span: dict[Key, list[ast.AST]] = {}
         self.defs: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.symbols = Symbols(module, is_package)
-        for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
-                self.parents[id(child)] = node
-            if isinstance(node, FUNCS):
-                self.defs.setdefault(node.lineno, node)
-            if hasattr(node, "end_col_offset") and hasattr(node, "lineno"):
-                self.by_span.setdefault(self.span(node), []).append(node)
+        self._collect_defs(self.tree, self.tree.body)
         for stmt in self.tree.body:
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 self.symbols.add_import(stmt)
             elif isinstance(stmt, (*FUNCS, ast.ClassDef)):
                 self.symbols.defs.setdefault(stmt.name, f"{module}.{stmt.name}")
+
+    def _collect_defs(self, parent: ast.AST, body: list[ast.stmt]) -> None:
+        # Statements only: a ``def`` is never inside an expression.
+        for stmt in body:
+            self.parents[id(stmt)] = parent
+            if isinstance(stmt, FUNCS):
+                self.defs.setdefault(stmt.lineno, stmt)
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list):
+                    self._collect_defs(stmt, inner)
+            for handler in getattr(stmt, "handlers", None) or ():
+                self.parents[id(handler)] = stmt
+                self._collect_defs(handler, handler.body)
+            for case in getattr(stmt, "cases", None) or ():
+                self.parents[id(case)] = stmt
+                self._collect_defs(case, case.body)
+
+    def note_parents(self, node: ast.AST) -> None:
+        """Record the parents of every node under ``node``."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            for child in ast.iter_child_nodes(current):
+                self.parents[id(child)] = current
+                stack.append(child)
 
     # -- positions -------------------------------------------------------------
 
@@ -100,12 +121,40 @@ class Source:
         line, col, end_line, end_col = self.span(node)
         return (end_line - line) * 10_000 + end_col - col
 
+    def byte_col(self, line: int, col: int) -> int:
+        """Return the UTF-8 byte offset of 1-based character column ``col`` on ``line``."""
+        text = self.line_text(line)
+        if text.isascii():
+            return col - 1
+        return len(text[: col - 1].encode())
+
     def find(self, key: Key, *kinds: type[ast.AST]) -> ast.AST | None:
-        """Return the node at span ``key``, the first of ``kinds`` if given."""
-        nodes = self.by_span.get(key, [])
-        for node in nodes:
-            if not kinds or isinstance(node, kinds):
-                return node
+        """Return the node at span ``key``, the first of ``kinds`` if given.
+
+        Walks down from the module through the nodes that contain the span,
+        recording each one's parent on the way.
+        """
+        line, col, end_line, end_col = key
+        start = (line, self.byte_col(line, col))
+        end = (end_line, self.byte_col(end_line, end_col))
+        pending: list[ast.AST] = [self.tree]
+        while pending:
+            node = pending.pop()
+            for child in ast.iter_child_nodes(node):
+                lineno = getattr(child, "lineno", None)
+                if lineno is None:
+                    # ``arguments``, ``withitem``, ``comprehension``: look inside.
+                    self.parents[id(child)] = node
+                    pending.append(child)
+                    continue
+                first = (lineno, child.col_offset)  # type: ignore[attr-defined]
+                last = (child.end_lineno, child.end_col_offset)  # type: ignore[attr-defined]
+                if first > start or last < end:
+                    continue
+                self.parents[id(child)] = node
+                if first == start and last == end and (not kinds or isinstance(child, kinds)):
+                    return child
+                pending.append(child)
         return None
 
     def parent(self, node: ast.AST) -> ast.AST | None:
@@ -204,7 +253,7 @@ class Source:
         """
         imports = [s for s in self.tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
         for stmt in imports:
-            if ast.get_source_segment(self.text, stmt) == statement:
+            if self.line_text(stmt.lineno).strip() == statement:
                 return None
         for stmt in imports:
             name = stmt.names[0].name if isinstance(stmt, ast.Import) else (stmt.module or "")

@@ -57,6 +57,8 @@ def fix_client_block(src: Source, stmt: ast.With, client: ast.expr, run: RunInfo
     before, after = body[:split], body[split:]
     if _multiline_string(before):
         return None
+    for moved_stmt in before:
+        src.note_parents(moved_stmt)
     awaited = [
         Fix(tuple(src.await_edits(node)), SAFE, "")
         for stmt_ in before

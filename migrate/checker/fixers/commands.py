@@ -70,6 +70,8 @@ def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     first = statements[0].lineno
     last = func.end_lineno or func.lineno
     indent = " " * statements[0].col_offset
+    for stmt in statements:
+        src.note_parents(stmt)
     awaited = [
         Fix(tuple(src.await_edits(node)), SAFE, "")
         for stmt in statements

@@ -62,7 +62,9 @@ class Conversion:
 
 def collect_g_attrs(src: Source) -> set[str]:
     """Return the ``g.X`` names assigned a ``sqlite3.connect(...)`` in ``src``."""
-    found = set()
+    found: set[str] = set()
+    if "connect(" not in src.text:
+        return found
     for node in ast.walk(src.tree):
         if isinstance(node, ast.Assign) and _is_connect(src, node.value):
             for target in node.targets:
@@ -139,17 +141,22 @@ def _walk(body: list[ast.AST]) -> Iterator[ast.AST]:
         pending.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def _scopes(tree: ast.Module) -> Iterator[list[ast.AST]]:
-    yield list(tree.body)
-    for node in ast.walk(tree):
-        if isinstance(node, FUNCS):
-            yield [*node.body]
+def _scopes(src: Source, words: tuple[str, ...]) -> Iterator[list[ast.AST]]:
+    # Module level and each function whose text names a connection's source.
+    src.note_parents(src.tree)
+    yield list(src.tree.body)
+    for func in src.defs.values():
+        end = func.end_lineno or func.lineno
+        text = "\n".join(src.lines[func.lineno - 1 : end])
+        if any(word in text for word in words):
+            yield [*func.body]
 
 
 def fixes(src: Source, conv: Conversion, run: RunInfo) -> dict[Key, Fix]:
     """Return the aiosqlite edits of ``src``, keyed by the span of the call they fix."""
     out: dict[Key, Fix] = {}
-    for body in _scopes(src.tree):
+    words = ("sqlite3", "g.", *(name.rpartition(".")[2] for name in conv.functions))
+    for body in _scopes(src, words):
         scope = _Scope(src, conv, body)
         for node in scope.nodes:
             if isinstance(node, ast.Call):

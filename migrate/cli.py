@@ -175,7 +175,7 @@ def _check(args: argparse.Namespace) -> int:
 def _fix(
     args: argparse.Namespace, files: list[Path], enabled: frozenset[str], docs: str | None
 ) -> int:
-    outcome = fixing.fix_run(files, enabled, args.unsafe_fixes, args.jobs)
+    outcome = fixing.fix_run(files, enabled, args.unsafe_fixes, args.jobs, display=not args.diff)
     report = outcome.report
     errors = list(report.errors)
     errors += [

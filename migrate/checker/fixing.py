@@ -253,8 +253,13 @@ def fix_run(
     enabled: frozenset[str],
     unsafe: bool = False,
     jobs: int | None = None,
+    display: bool = True,
 ) -> Outcome:
-    """Fix ``files`` in memory in rounds (see the module docstring); write nothing."""
+    """Fix ``files`` in memory in rounds (see the module docstring); write nothing.
+
+    With ``display`` the remaining findings also carry the unsafe fixes that were
+    not applied, so the summary can count them (``--diff`` needs no summary).
+    """
     results = analyze_all(files, jobs)
     paths = {display_path(p): p for p in files}
     texts: dict[str, str] = {}
@@ -315,6 +320,8 @@ def fix_run(
     if final is None:
         final = finish(results, enabled, texts)
         final.findings = attach(final, enabled, unsafe, texts, sqlite_uses=False)
+    elif display and not unsafe and any(f.code in ALWAYS_UNSAFE for f in final.findings):
+        final.findings = attach(final, enabled, True, texts, sqlite_uses=False, files=cache)
     outcome.report = final
     outcome.originals = originals
     outcome.texts = texts

@@ -71,7 +71,8 @@ def _fix_summary(report: Report, done: Counter[str] | None, unsafe: bool) -> lis
     undecided = sorted(
         {f.code for f in report.findings if f.fix is None or f.fix.applicability == DISPLAY_ONLY}
     )
-    if undecided:
+    known = done is not None or any(f.fix is not None for f in report.findings)
+    if undecided and known:
         lines.append("Rules needing a decision: " + ", ".join(undecided) + ".")
     return lines
 

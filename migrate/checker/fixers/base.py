@@ -248,7 +248,7 @@ class Source:
         """Return an edit adding ``statement`` (``import x`` / ``from x import y``) once.
 
         The line goes before the first top-level import that sorts after
-        ``module``, else after the last top-level import, else after the
+        ``module`` (or is relative), else after the last top-level import, else after the
         docstring and ``__future__`` imports. ``None`` when the file has it.
         """
         imports = [s for s in self.tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
@@ -257,7 +257,8 @@ class Source:
                 return None
         for stmt in imports:
             name = stmt.names[0].name if isinstance(stmt, ast.Import) else (stmt.module or "")
-            if stmt.col_offset == 0 and name != "__future__" and name > module:
+            relative = isinstance(stmt, ast.ImportFrom) and stmt.level > 0
+            if stmt.col_offset == 0 and name != "__future__" and (name > module or relative):
                 return Edit(stmt.lineno, 1, stmt.lineno, 1, statement + "\n", -1)
         anchor: ast.stmt | None = imports[-1] if imports else None
         if anchor is None:

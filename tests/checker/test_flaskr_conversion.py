@@ -11,6 +11,7 @@ register, log in and create-post over HTTP on Hypercorn.
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import os
 import signal
@@ -89,6 +90,12 @@ def flaskr(tmp_path_factory: pytest.TempPathFactory) -> Path:
         members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
         tar.extractall(base, members=members, filter="data")
     project = base / prefix
+    originals = base / "originals"
+    for path in project.rglob("*"):
+        if path.is_file():
+            copy = originals / path.relative_to(project)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(path.read_bytes())
     fixed = _run(PYTHON, "-m", "migrate", "check", "--fix", "--unsafe-fixes", ".", cwd=project)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "none remain" in fixed.stdout
@@ -101,6 +108,22 @@ def test_nothing_left_to_report(flaskr: Path) -> None:
     assert checked.stdout.startswith("No findings in 10 files")
     again = _run(PYTHON, "-m", "migrate", "check", "--diff", "--unsafe-fixes", ".", cwd=flaskr)
     assert again.returncode == 0 and again.stdout == ""
+
+
+def test_comments_and_blank_lines_survive(flaskr: Path) -> None:
+    originals = flaskr.parents[2] / "originals"
+    changed = 0
+    for before_path in originals.rglob("*.py"):
+        after_path = flaskr / before_path.relative_to(originals)
+        before = before_path.read_text().splitlines()
+        after = after_path.read_text().splitlines()
+        changed += before != after
+        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        kept = {b.a + i for b in matcher.get_matching_blocks() for i in range(b.size)}
+        for number, line in enumerate(before):
+            if not line.strip() or line.lstrip().startswith("#"):
+                assert number in kept, f"{before_path.name}:{number + 1}: {line!r} lost"
+    assert changed == 9  # the four modules of flaskr and the five test files
 
 
 def test_the_apps_tests_pass_on_quart(flaskr: Path, tmp_path: Path) -> None:

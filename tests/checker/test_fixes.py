@@ -722,3 +722,13 @@ def test_click_command_noop(project: Path) -> None:
             click.echo("hello")
         """,
     )
+
+
+def test_rule_pages_describe_every_fixer() -> None:
+    from migrate.checker.fixers.catalog import FIXES
+    from migrate.checker.fixers.rules import FIXERS
+
+    whole_run = {"QM409", "QM504", "QM680", "QM709"}
+    assert sorted(FIXES) == sorted({*FIXERS, *whole_run})
+    page = (Path(__file__).parents[2] / "docs" / "rules" / "QM202.md").read_text()
+    assert "Fix: none (display-only): the finding needs a decision." in page

@@ -11,6 +11,7 @@ next round, see :mod:`migrate.checker.fixing`).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -76,9 +77,10 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self.starts.append(index + 1)
+        at = text.find("\n")
+        while at >= 0:
+            self.starts.append(at + 1)
+            at = text.find("\n", at + 1)
         self.size = len(text)
 
     def offset(self, line: int, col: int) -> int:
@@ -89,7 +91,14 @@ class LineIndex:
 
 
 def _conflicts(taken: Sequence[tuple[int, int]], start: int, end: int) -> bool:
-    for a, b in taken:
+    # ``taken`` is sorted and its ranges do not overlap, so only the ranges that
+    # start before ``end`` and are not wholly before ``start`` can conflict.
+    index = bisect.bisect_right(taken, (end, end))
+    while index > 0:
+        index -= 1
+        a, b = taken[index]
+        if b < start:
+            break
         if start < b and a < end:  # proper overlap of two ranges
             return True
         if start == end and a < start < b:  # insertion inside a replaced range
@@ -127,7 +136,7 @@ def apply(text: str, fixes: Iterable[Fix]) -> tuple[str, list[int]]:
             continue
         for edit in fresh:
             chosen[edit] = None
-            taken.append((edit[0], edit[1]))
+            bisect.insort(taken, (edit[0], edit[1]))
         applied.append(number)
     out: list[str] = []
     cursor = 0

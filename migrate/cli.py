@@ -168,7 +168,8 @@ def _check(args: argparse.Namespace) -> int:
     elif args.format == "github":
         sys.stdout.write(output.github(report))
     else:
-        sys.stdout.write(output.text(report, summary=not args.no_summary))
+        text = output.text(report, summary=not args.no_summary, fixes=args.show_fixes)
+        sys.stdout.write(text)
     return 1 if report.findings and not args.exit_zero else 0
 
 

@@ -71,8 +71,7 @@ def _fix_summary(report: Report, done: Counter[str] | None, unsafe: bool) -> lis
     undecided = sorted(
         {f.code for f in report.findings if f.fix is None or f.fix.applicability == DISPLAY_ONLY}
     )
-    known = done is not None or any(f.fix is not None for f in report.findings)
-    if undecided and known:
+    if undecided:
         lines.append("Rules needing a decision: " + ", ".join(undecided) + ".")
     return lines
 
@@ -82,14 +81,20 @@ def text(
     summary: bool = True,
     fixed: Counter[str] | None = None,
     unsafe: bool = False,
+    fixes: bool = False,
 ) -> str:
     """Return ``path:line:col: CODE message`` lines, then a summary by rule and by file.
 
     A finding with a fix is marked ``[*]`` (safe) or ``[-]`` (unsafe). ``fixed``
     (from ``--fix``) counts the findings fixed per code; the summary then says
-    how many remain, and the effort estimate counts only those.
+    how many remain, and the effort estimate counts only those. ``fixes`` says the
+    findings' fixes were worked out (``--show-fixes``): the summary counts them.
     """
-    lines = [f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}{_mark(f)}" for f in report.findings]
+    marks = fixes or fixed is not None
+    lines = [
+        f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}{_mark(f) if marks else ''}"
+        for f in report.findings
+    ]
     if not summary:
         return "\n".join(lines) + ("\n" if lines else "")
     if not report.findings:
@@ -112,7 +117,8 @@ def text(
     lines += ["", "By file:"]
     for path, count in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {count:5d}  {path}")
-    lines += ["", *_fix_summary(report, fixed, unsafe)]
+    if fixes or fixed is not None:
+        lines += ["", *_fix_summary(report, fixed, unsafe)]
     minutes = effort_minutes(report.findings)
     lines += ["", f"Estimated effort: {_duration(minutes)} ({EFFORT_NOTE})."]
     return "\n".join(lines) + "\n"

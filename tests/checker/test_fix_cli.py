@@ -189,3 +189,14 @@ def test_json_fix_field_has_ruffs_shape(project: Path, capsys: pytest.CaptureFix
     body = next(i for i in items if i["code"] == "QM201")
     assert [e["content"] for e in body["fix"]["edits"]] == ["(await ", ")"]
     assert os.path.basename(body["filename"]) == "app.py"
+
+
+def test_show_fixes_marks_fixable_findings(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, plain, _ = _run(capsys, "check", ".")
+    assert "[*]" not in plain and "fixable" not in plain
+    _, out, _ = _run(capsys, "check", "--show-fixes", ".")
+    assert "app.py:13:1: QM301 view `create` must become `async def` so it can await" in out
+    assert out.count(" [*]\n") == 6
+    assert "6 fixable with `--fix` [*]." in out

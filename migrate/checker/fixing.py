@@ -48,7 +48,7 @@ from migrate.checker.model import Finding
 MAX_ROUNDS = 20
 ASYNC_CODES = config.ASYNC_CODES
 # Rules whose every fix is unsafe: not worked out when ``--unsafe-fixes`` is off.
-ALWAYS_UNSAFE = frozenset({*RUN_SYNC_CODES, "QM401", "QM409", "QM504", "QM709"})
+ALWAYS_UNSAFE = frozenset({*RUN_SYNC_CODES, "QM214", "QM401", "QM409", "QM504", "QM709"})
 
 
 @dataclass

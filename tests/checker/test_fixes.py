@@ -732,3 +732,60 @@ def test_rule_pages_describe_every_fixer() -> None:
     assert sorted(FIXES) == sorted({*FIXERS, *whole_run})
     page = (Path(__file__).parents[2] / "docs" / "rules" / "QM202.md").read_text()
     assert "Fix: none (display-only): the finding needs a decision." in page
+
+
+def test_startup_block(project: Path) -> None:
+    check_transformed(
+        project,
+        """\
+        from flask import Flask
+
+
+        def create_tables():
+            pass
+
+
+        def create_app():
+            app = Flask(__name__)
+            app.config["MAX_CONTENT_LENGTH"] = 1
+            with app.app_context():  # start-up work
+                create_tables()
+            return app
+        """,
+        """\
+        from flask import Flask
+
+
+        def create_tables():
+            pass
+
+
+        def create_app():
+            app = Flask(__name__)
+            app.config["MAX_CONTENT_LENGTH"] = 1
+            @app.before_serving
+            async def start_up():  # start-up work
+                create_tables()
+            return app
+        """,
+        ["QM214"],
+        unsafe=True,
+    )
+
+
+def test_startup_block_noop(project: Path) -> None:
+    check_noop(
+        project,
+        """\
+        from flask import Flask
+
+
+        def create_app():
+            app = Flask(__name__)
+            app.config["MAX_CONTENT_LENGTH"] = 1
+            with app.app_context() as ctx:
+                ctx.g.ready = True
+            return app
+        """,
+        ["QM214"],
+    )

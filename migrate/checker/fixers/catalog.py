@@ -41,6 +41,13 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM211": (SAFE, "`with` becomes `async with` (one context manager per statement only)."),
     "QM212": _AWAIT,
     "QM213": (SAFE, "`.render(...)` becomes `await ....render_async(...)`."),
+    "QM214": (
+        UNSAFE,
+        "`with app.app_context():` becomes `@app.before_serving` over `async def start_up():` "
+        "(the block keeps its indentation). The work then runs when the server starts, not "
+        "when the factory is called: tests must start the app with `async with "
+        "app.test_app()`.",
+    ),
     "QM301": _ASYNC_DEF,
     "QM302": _ASYNC_DEF,
     "QM303": _ASYNC_DEF,

@@ -193,6 +193,29 @@ def fix_template_render(src: Source, finding: Finding, run: RunInfo) -> Fix | No
     return Fix((*src.await_edits(node), rename), SAFE, "Use `await ....render_async(...)`")
 
 
+def fix_startup(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM214: ``with app.app_context():`` in the factory → an ``@app.before_serving`` function.
+
+    The block's statements keep their indentation: only the header changes.
+    """
+    node = src.find(_key(finding), ast.Call)
+    stmt = _with_of(src, node) if node is not None else None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    if stmt is None or stmt.items[0].optional_vars is not None:
+        return None
+    app = dotted(node.func.value)
+    line, end = src.end(node)
+    colon = src.line_text(line).find(":", end - 1)
+    if app is None or colon < 0 or stmt.body[0].lineno == line:
+        return None
+    start_line, start_col = src.start(stmt)
+    indent = " " * stmt.col_offset
+    header = f"@{app}.before_serving\n{indent}async def start_up():"
+    edit = Edit(start_line, start_col, line, colon + 2, header)
+    return Fix((edit,), UNSAFE, "Run the start-up work in an `@app.before_serving` function")
+
+
 # -- QM6xx tests ---------------------------------------------------------------------
 
 
@@ -313,6 +336,7 @@ FIXERS: dict[str, Fixer] = {
     "QM211": fix_async_with,
     "QM212": fix_await_call,
     "QM213": fix_template_render,
+    "QM214": fix_startup,
     **dict.fromkeys(("QM301", "QM302", "QM303", "QM304", "QM305", "QM306", "QM309"), fix_async_def),
     "QM307": fix_await_call,
     "QM401": fix_sleep,

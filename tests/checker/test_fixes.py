@@ -789,3 +789,47 @@ def test_startup_block_noop(project: Path) -> None:
         """,
         ["QM214"],
     )
+
+
+def test_click_command_with_appcontext(project: Path) -> None:
+    check_transformed(
+        project,
+        """\
+        import click
+        from flask import current_app
+        from flask.cli import with_appcontext
+
+
+        def init_db():
+            with current_app.open_resource("schema.sql") as f:
+                return f.read()
+
+
+        @click.command("init-db")
+        @with_appcontext
+        def init_db_command():
+            init_db()
+        """,
+        """\
+        import asyncio
+        import click
+        from flask import current_app
+        from flask.cli import with_appcontext
+
+
+        async def init_db():
+            async with await current_app.open_resource("schema.sql") as f:
+                return await f.read()
+
+
+        @click.command("init-db")
+        @click.pass_obj
+        def init_db_command(script_info):
+            async def in_app_context():
+                async with script_info.load_app().app_context():
+                    await init_db()
+
+            return asyncio.run(in_app_context())
+        """,
+        ["QM209", "QM305", "QM306", "QM307"],
+    )

@@ -60,8 +60,18 @@ def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     The calls QM307 asks to await (``run.awaits``) are awaited in the moved body.
     """
     names = [_decorator_name(d).rpartition(".")[2] for d in func.decorator_list]
-    if any(name not in CLICK_PARTS for name in names):
+    if any(name not in (*CLICK_PARTS, "with_appcontext") for name in names):
         return None
+    # ``@with_appcontext`` goes: the body pushes the app context itself (Quart's would
+    # call the command inside a running event loop, where ``asyncio.run`` fails).
+    dropped = []
+    for dec, name in zip(func.decorator_list, names, strict=True):
+        if name == "with_appcontext":
+            if dec.end_lineno != dec.lineno or src.line_text(dec.lineno).strip() != "@" + (
+                ast.get_source_segment(src.text, dec) or ""
+            ):
+                return None
+            dropped.append(Edit(dec.lineno, 1, dec.lineno + 1, 1, ""))
     body = func.body
     doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
     statements = body[1:] if doc else body
@@ -99,6 +109,7 @@ def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     has_args = bool(func.args.args or func.args.posonlyargs or func.args.vararg)
     has_args = has_args or bool(func.args.kwonlyargs or func.args.kwarg)
     edits = [
+        *dropped,
         Edit(def_line, 1, def_line, 1, f"{outer}@click.pass_obj\n", 1),
         Edit(def_line, open_paren + 2, def_line, open_paren + 2, OBJ + (", " if has_args else "")),
         Edit(first, 1, end_line, 1, new_body),

@@ -193,9 +193,16 @@ def _helper_response(ctx: FileContext, node: ast.Assign) -> bool:
         isinstance(func, ast.Attribute)
         and isinstance(func.value, ast.Name)
         and func.value.id in ctx.scopes[-1].params
+        and not _annotated(ctx.scopes[-1].node, func.value.id)
     )
     names = [t.id for t in node.targets if isinstance(t, ast.Name)]
     return on_fixture and bool(names) and all(n in RESPONSE_NAMES for n in names)
+
+
+def _annotated(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    # ``api: httpx.Client``: a typed fixture says what it is, and it is not a test helper.
+    args = (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+    return any(a.arg == name and a.annotation is not None for a in args)
 
 
 def _check_replacement(ctx: FileContext, node: ast.Call) -> None:

@@ -258,6 +258,9 @@ def fix_response_body(src: Source, finding: Finding, run: RunInfo) -> Fix | None
     node = src.find(_key(finding), ast.Attribute, ast.Call)
     if node is None or not src.can_await(node, run):
         return None
+    parent = src.parent(node)
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return None  # ``response.json()``: not a Flask test response's API
     edits = src.await_edits(node)
     if isinstance(node, ast.Attribute) and node.attr == "text":
         line, col = src.end(node)

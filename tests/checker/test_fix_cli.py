@@ -200,3 +200,34 @@ def test_show_fixes_marks_fixable_findings(
     assert "app.py:13:1: QM301 view `create` must become `async def` so it can await" in out
     assert out.count(" [*]\n") == 6
     assert "6 fixable with `--fix` [*]." in out
+
+
+def test_rounds_stop_at_the_limit(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from migrate.checker import fixing
+    from migrate.checker.discovery import discover
+    from migrate.checker.rules import enabled_codes
+
+    def endless(src: object, finding: object, run: object) -> Fix:
+        # Never converges: the import is still Flask's after every round.
+        return Fix((Edit(1, 1, 1, 1, "# again\n"),), "safe", "loops")
+
+    monkeypatch.setitem(fixer_rules.FIXERS, "QM101", endless)
+    monkeypatch.setattr(fixing, "MAX_ROUNDS", 3)
+    outcome = fixing.fix_run(discover([project]), enabled_codes(["QM101"]), jobs=1)
+    assert outcome.rounds == 3
+    # The two imports' identical edits are applied once per round.
+    assert outcome.texts["app.py"].startswith("# again\n" * 3 + "import os")
+
+
+def test_a_failed_write_leaves_the_file_whole(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(src: str, dst: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    code, _, err = _run(capsys, "check", "--fix", ".")
+    assert code == 2
+    assert err.splitlines() == ["app.py: not written: Permission denied"]
+    assert (project / "app.py").read_text() == APP
+    assert sorted(p.name for p in project.iterdir()) == ["app.py"]

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import dataclasses
 import difflib
 import os
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -31,6 +31,7 @@ from migrate.checker.edits import DISPLAY_ONLY
 from migrate.checker.edits import Fix
 from migrate.checker.edits import applicable
 from migrate.checker.edits import apply
+from migrate.checker.engine import PARALLEL_MIN_FILES
 from migrate.checker.engine import Report
 from migrate.checker.engine import analyze_all
 from migrate.checker.engine import display_path
@@ -124,41 +125,55 @@ def attach(
     texts: dict[str, str] | None = None,
     sqlite_uses: bool = True,
     files: _Files | None = None,
+    jobs: int | None = None,
 ) -> list[Finding]:
     """Return the report's findings with their fixes, plus the aiosqlite companions.
 
     ``unsafe`` decides which fixes count when working out the functions that
     become async (an ``await`` is only put into those). ``sqlite_uses`` adds
     findings for the uses of a converted sqlite3 connection that carry none (tests).
-    ``files`` caches parsed files between calls (one per round).
+    ``files`` caches parsed files between calls (one per round). Files are worked
+    on in worker processes when there are many (``jobs`` as for the check).
     """
     if files is None:
         files = _Files(report.results, texts or {})
+    by_path: dict[str, list[int]] = {}
+    for number, finding in enumerate(report.findings):
+        if finding.path.endswith(".py") and _local(finding.code, unsafe):
+            by_path.setdefault(finding.path, []).append(number)
+    fixes: list[Fix | None] = [None] * len(report.findings)
     run = RunInfo(unsafe=unsafe)
-    run.awaits = {
-        (f.path, f.line, f.col, f.end_line, f.end_col)
-        for f in report.findings
-        if f.code in ("QM307", "QM601")
-    }
-    fixes: dict[Finding, Fix | None] = {}
-    for finding in report.findings:
-        if finding.code in ASYNC_CODES and finding.path.endswith(".py"):
-            src = files.source(finding.path)
-            fix = FIXERS[finding.code](src, finding, run) if src is not None else None
-            fixes[finding] = fix
-            if applicable(fix, unsafe) and fix is not None and _makes_async(fix):
-                run.becoming.add((finding.path, finding.line))
+    tasks = [
+        (path, files.texts.get(path), _module(files, path), [report.findings[i] for i in numbers])
+        for path, numbers in by_path.items()
+    ]
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(tasks) // 16))
+    if workers > 1 and len(tasks) >= PARALLEL_MIN_FILES:
+        size = max(1, len(tasks) // (workers * 4))
+        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = pool.map(_chunk_fixes, chunks, [unsafe] * len(chunks))
+            done = [item for part in parts for item in part]
+    else:
+        done = [_file_fixes(task, unsafe, files.source(task[0])) for task in tasks]
+    for (path, _, _, _), (found, becoming) in zip(tasks, done, strict=True):
+        run.becoming |= becoming
+        for number, fix in zip(by_path[path], found, strict=True):
+            fixes[number] = fix
     by_span: dict[tuple[str, int, int, int, int], Fix] = {}
     if (unsafe or not sqlite_uses) and any(f.code == "QM409" for f in report.findings):
         by_span = _sqlite_fixes(report, files, run)
     out = []
-    for finding in report.findings:
-        fix = fixes.get(finding)
-        if finding.code in ALWAYS_UNSAFE and not unsafe:
-            fix = None
-        elif finding.code not in ASYNC_CODES:
-            fix = _fix_for(finding, files, run, by_span)
-        out.append(dataclasses.replace(finding, fix=fix) if fix is not None else finding)
+    for number, finding in enumerate(report.findings):
+        fix = fixes[number]
+        if finding.code == "QM504" and unsafe:
+            fix = config.fix_flask_dependency(finding)
+        elif finding.code == "QM680":
+            fix = finding.fix
+        elif finding.code == "QM409":
+            key = (finding.path, finding.line, finding.col, finding.end_line, finding.end_col)
+            fix = by_span.get(key)
+        out.append(Finding(*_fields(finding), fix) if fix is not None else finding)
     if sqlite_uses:
         taken = {(f.path, f.line, f.col, f.end_line, f.end_col) for f in report.findings}
         for key, fix in by_span.items():
@@ -171,6 +186,65 @@ def attach(
     return sorted(out, key=lambda f: (f.path, f.line, f.col, f.code, f.message))
 
 
+def _fields(f: Finding) -> tuple[str, int, int, str, str, int, int]:
+    return (f.path, f.line, f.col, f.code, f.message, f.end_line, f.end_col)
+
+
+def _local(code: str, unsafe: bool) -> bool:
+    # Fixed from the file alone (QM409, QM504 and QM680 are worked out run-wide).
+    if code in ALWAYS_UNSAFE and not unsafe:
+        return False
+    return code in FIXERS or code == "QM709"
+
+
+def _module(files: _Files, path: str) -> str:
+    result = files.results.get(path)
+    return result.module if result is not None else ""
+
+
+_Task = tuple[str, str | None, str, list[Finding]]
+
+
+def _chunk_fixes(
+    tasks: Sequence[_Task], unsafe: bool
+) -> list[tuple[list[Fix | None], set[tuple[str, int]]]]:
+    return [_file_fixes(task, unsafe) for task in tasks]
+
+
+def _file_fixes(
+    task: _Task, unsafe: bool, src: Source | None = None
+) -> tuple[list[Fix | None], set[tuple[str, int]]]:
+    """Return the fixes of one file's findings and the ``def`` lines they make async."""
+    path, text, module, findings = task
+    if src is None:
+        try:
+            text = text if text is not None else read_source(Path(path))
+            src = Source(path, text, module, Path(path).name == "__init__.py")
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            return [None] * len(findings), set()
+    run = RunInfo(unsafe=unsafe)
+    run.awaits = {
+        (f.path, f.line, f.col, f.end_line, f.end_col)
+        for f in findings
+        if f.code in ("QM307", "QM601")
+    }
+    fixes: list[Fix | None] = [None] * len(findings)
+    for number, finding in enumerate(findings):
+        if finding.code in ASYNC_CODES:
+            fix = FIXERS[finding.code](src, finding, run)
+            fixes[number] = fix
+            if fix is not None and applicable(fix, unsafe) and _makes_async(fix):
+                run.becoming.add((finding.path, finding.line))
+    for number, finding in enumerate(findings):
+        if finding.code in ASYNC_CODES:
+            continue
+        if finding.code == "QM709":
+            fixes[number] = config.fix_max_content_length(src, finding, run)
+        else:
+            fixes[number] = FIXERS[finding.code](src, finding, run)
+    return fixes, run.becoming
+
+
 def _call_text(text: str, line: int, col: int, end_line: int, end_col: int) -> str:
     lines = text.splitlines()
     first = lines[line - 1][col - 1 :] if line <= len(lines) else ""
@@ -179,34 +253,6 @@ def _call_text(text: str, line: int, col: int, end_line: int, end_col: int) -> s
 
 def _makes_async(fix: Fix) -> bool:
     return any(edit.content == "async " for edit in fix.edits)
-
-
-def _fix_for(
-    finding: Finding,
-    files: _Files,
-    run: RunInfo,
-    by_span: dict[tuple[str, int, int, int, int], Fix],
-) -> Fix | None:
-    code = finding.code
-    if code == "QM504":
-        return config.fix_flask_dependency(finding)
-    if code == "QM680":
-        return finding.fix
-    if code == "QM409":
-        key = (finding.path, finding.line, finding.col, finding.end_line, finding.end_col)
-        return by_span.get(key)
-    if not finding.path.endswith(".py"):
-        return None
-    fixer = FIXERS.get(code)
-    if fixer is None and code != "QM709":
-        return None
-    src = files.source(finding.path)
-    if src is None:
-        return None
-    if code == "QM709":
-        return config.fix_max_content_length(src, finding, run)
-    assert fixer is not None
-    return fixer(src, finding, run)
 
 
 def _sqlite_fixes(
@@ -271,7 +317,7 @@ def fix_run(
     for number in range(1, MAX_ROUNDS + 1):
         report = finish(results, enabled, texts)
         cache.results = {r.path: r for r in results}
-        findings = attach(report, enabled, unsafe, texts, files=cache)
+        findings = attach(report, enabled, unsafe, texts, files=cache, jobs=jobs)
         per_file: dict[str, list[tuple[Finding, Fix]]] = {}
         for finding in findings:
             fix = finding.fix

@@ -167,7 +167,8 @@ def attach(
     for number, finding in enumerate(report.findings):
         fix = fixes[number]
         if finding.code == "QM504" and unsafe:
-            fix = config.fix_flask_dependency(finding)
+            extra = ("aiosqlite",) if by_span else ()
+            fix = config.fix_flask_dependency(finding, files.text(finding.path) or "", extra)
         elif finding.code == "QM680":
             fix = finding.fix
         elif finding.code == "QM409":

@@ -833,3 +833,29 @@ def test_click_command_with_appcontext(project: Path) -> None:
         """,
         ["QM209", "QM305", "QM306", "QM307"],
     )
+
+
+def test_dependencies_follow_the_fixes(project: Path) -> None:
+    pyproject = (
+        '[project]\nname = "pkg"\ndependencies = [\n    "flask>=3",\n]\n\n'
+        '[project.optional-dependencies]\ntest = ["pytest"]\n\n'
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+    )
+    result = _fix(
+        project,
+        {
+            "pyproject.toml": pyproject,
+            "pkg/__init__.py": "",
+            "pkg/db.py": SQLITE_DB,
+            "pkg/views.py": SQLITE_VIEWS,
+            "tests/test_db.py": SQLITE_TEST,
+        },
+        None,
+        True,
+    )
+    assert result["pyproject.toml"] == (
+        '[project]\nname = "pkg"\ndependencies = [\n    "quart>=3",\n    "aiosqlite",\n]\n\n'
+        '[project.optional-dependencies]\ntest = ["pytest", "pytest-asyncio"]\n\n'
+        '[tool.pytest.ini_options]\nasyncio_mode = "auto"\n'
+        'asyncio_default_fixture_loop_scope = "function"\ntestpaths = ["tests"]\n'
+    )

@@ -106,6 +106,9 @@ def test_nothing_left_to_report(flaskr: Path) -> None:
     checked = _run(PYTHON, "-m", "migrate", "check", ".", cwd=flaskr)
     assert checked.returncode == 0, checked.stdout
     assert checked.stdout.startswith("No findings in 10 files")
+    pyproject = (flaskr / "pyproject.toml").read_text()
+    assert '"quart",\n    "aiosqlite",\n' in pyproject
+    assert 'test = ["pytest", "pytest-asyncio"]' in pyproject
     again = _run(PYTHON, "-m", "migrate", "check", "--diff", "--unsafe-fixes", ".", cwd=flaskr)
     assert again.returncode == 0 and again.stdout == ""
 

@@ -74,7 +74,8 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM415": (UNSAFE, "the hashing moves to the worker pool: `await run_sync(f)(...)`."),
     "QM504": (
         UNSAFE,
-        "the requirement's name `flask` becomes `quart` (its version bound stays: check it).",
+        "the requirement's name `flask` becomes `quart` (its version bound stays: check it); "
+        "`aiosqlite` is added after it when the run moves a sqlite3 connection to aiosqlite.",
     ),
     "QM601": _AWAIT,
     "QM602": (
@@ -96,7 +97,8 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM607": (SAFE, "`await` before the body; `.text` becomes `await ....get_data(as_text=True)`."),
     "QM680": (
         SAFE,
-        '`asyncio_mode = "auto"` and the fixture loop scope go into `[tool.pytest.ini_options]`.',
+        '`asyncio_mode = "auto"` and the fixture loop scope go into `[tool.pytest.ini_options]`; '
+        "`pytest-asyncio` joins a `test`/`dev` extra that lists pytest on one line.",
     ),
     "QM709": (
         UNSAFE,

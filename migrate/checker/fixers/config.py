@@ -20,10 +20,28 @@ _SECTION = re.compile(r"\s*\[tool\.pytest\.ini_options\]\s*(#.*)?$")
 ASYNC_CODES = frozenset({"QM301", "QM302", "QM303", "QM304", "QM305", "QM306", "QM309"})
 
 
-def fix_flask_dependency(finding: Finding) -> Fix:
-    """QM504: the requirement's name ``flask`` → ``quart`` (its version bound dropped)."""
-    edit = Edit(finding.line, finding.col, finding.end_line, finding.end_col, "quart")
-    return Fix((edit,), UNSAFE, "Depend on `quart`")
+def fix_flask_dependency(finding: Finding, text: str = "", extra: tuple[str, ...] = ()) -> Fix:
+    """QM504: the requirement's name ``flask`` → ``quart`` (its version bound kept).
+
+    ``extra`` names requirements the run's other fixes import (``aiosqlite``): each
+    goes on a line of its own after this one, when the requirement has its line.
+    """
+    edits = [Edit(finding.line, finding.col, finding.end_line, finding.end_col, "quart")]
+    lines = text.splitlines()
+    line = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+    indent = line[: len(line) - len(line.lstrip())]
+    body = line.strip()
+    new_lines = ""
+    for name in extra:
+        if re.search(rf"[\"'\s]{re.escape(name)}[\"'\s<>=~!\[;]", "\n" + text + "\n"):
+            continue
+        if re.fullmatch(r"[\"'][^\"']+[\"'],?(\s*#.*)?", body):  # one string of a TOML list
+            new_lines += f'{indent}"{name}",\n'
+        elif finding.path.endswith((".txt", ".in")) and not body.startswith(("[", '"')):
+            new_lines += f"{indent}{name}\n"
+    if new_lines:
+        edits.append(Edit(finding.line + 1, 1, finding.line + 1, 1, new_lines))
+    return Fix(tuple(edits), UNSAFE, "Depend on `quart`" + "".join(f", `{n}`" for n in extra))
 
 
 def fix_max_content_length(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
@@ -73,10 +91,35 @@ def pytest_asyncio_finding(path: str, text: str, findings: list[Finding]) -> Fin
         prefix = "" if text.endswith("\n") or not text else "\n"
         edit = Edit(line, 1, line, 1, f"{prefix}\n{PYTEST_SECTION}\n{PYTEST_SETTINGS}")
         at = 1
+    edits = [edit, *_test_requirement(lines)]
     rule = rules.get("QM680")
     width = len(lines[at - 1]) if lines else 1
-    fix = Fix((edit,), SAFE, 'Set `asyncio_mode = "auto"`')
+    fix = Fix(tuple(edits), SAFE, 'Set `asyncio_mode = "auto"`')
     return Finding(path, at, 1, "QM680", rule.message, at, width + 1, fix)
+
+
+_TEST_EXTRA = re.compile(r"(\s*(?:test|tests|testing|dev)\s*=\s*\[)(.*)\]\s*(#.*)?$")
+
+
+def _test_requirement(lines: list[str]) -> list[Edit]:
+    # ``test = ["pytest"]`` in ``[project.optional-dependencies]`` gains pytest-asyncio.
+    if any("pytest-asyncio" in line or "pytest_asyncio" in line for line in lines):
+        return []
+    section = ""
+    for number, line in enumerate(lines, start=1):
+        if line.strip().startswith("["):
+            section = line.strip()
+            continue
+        match = _TEST_EXTRA.match(line)
+        if section in ("[project.optional-dependencies]", "[dependency-groups]") and match:
+            if "pytest" not in match.group(2):
+                continue
+            at = len(match.group(1)) + len(match.group(2)) + 1
+            sep = (
+                ", " if match.group(2).strip() and not match.group(2).rstrip().endswith(",") else ""
+            )
+            return [Edit(number, at, number, at, f'{sep}"pytest-asyncio"')]
+    return []
 
 
 def _is_test_path(path: str) -> bool:

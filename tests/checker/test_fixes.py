@@ -859,3 +859,73 @@ def test_dependencies_follow_the_fixes(project: Path) -> None:
         '[tool.pytest.ini_options]\nasyncio_mode = "auto"\n'
         'asyncio_default_fixture_loop_scope = "function"\ntestpaths = ["tests"]\n'
     )
+
+
+def test_uploads_and_static_files(project: Path) -> None:
+    check_transformed(
+        project,
+        IFLASK_VIEW
+        + """
+        @app.post("/upload")
+        def upload():
+            request.files["f"].save("/tmp/x")
+            return app.send_static_file("index.html")
+        """,
+        IFLASK_VIEW
+        + """
+        @app.post("/upload")
+        async def upload():
+            await (await request.files)["f"].save("/tmp/x")
+            return await app.send_static_file("index.html")
+        """,
+        ["QM201", "QM207", "QM210", "QM301"],
+    )
+
+
+def test_contexts_and_templates_noop(project: Path) -> None:
+    check_noop(
+        project,
+        VIEW
+        + """
+
+async def start():
+    ctx = app.app_context()
+    await ctx.push()
+    return await app.jinja_env.get_template("a").render_async(x=1)
+""",
+    )
+
+
+def test_worker_pool_fixes_for_each_rule(project: Path) -> None:
+    check_transformed(
+        project,
+        IFLASK_VIEW
+        + """
+        import socket
+        import subprocess
+        import urllib.request
+
+
+        @app.get("/")
+        async def index():
+            subprocess.run(["true"])
+            urllib.request.urlretrieve("http://example.com", "x")
+            return socket.gethostbyname("localhost")
+        """,
+        IFLASK_VIEW
+        + """
+        from quart.utils import run_sync
+        import socket
+        import subprocess
+        import urllib.request
+
+
+        @app.get("/")
+        async def index():
+            await run_sync(subprocess.run)(["true"])
+            await run_sync(urllib.request.urlretrieve)("http://example.com", "x")
+            return await run_sync(socket.gethostbyname)("localhost")
+        """,
+        ["QM404", "QM405", "QM414"],
+        unsafe=True,
+    )

@@ -929,3 +929,65 @@ def test_worker_pool_fixes_for_each_rule(project: Path) -> None:
         ["QM404", "QM405", "QM414"],
         unsafe=True,
     )
+
+
+def test_no_await_in_a_generator_expression(project: Path) -> None:
+    check_transformed(
+        project,
+        IFLASK_VIEW
+        + """
+        @app.post("/")
+        def index():
+            names = list(request.form[k] for k in ("a", "b"))
+            title = f"{request.form['t']!r} and {request.json}"
+            return {"t": title, "n": names, "all": [request.form[k] for k in names]}
+        """,
+        IFLASK_VIEW
+        + """
+        @app.post("/")
+        async def index():
+            names = list(request.form[k] for k in ("a", "b"))
+            title = f"{(await request.form)['t']!r} and {await request.json}"
+            return {"t": title, "n": names, "all": [(await request.form)[k] for k in names]}
+        """,
+        ["QM201", "QM301"],
+    )
+
+
+def test_generators_stay_sync_but_fixtures_do_not(project: Path) -> None:
+    check_noop(
+        project,
+        FLASK_VIEW
+        + """
+
+def rows():
+    yield request.form["a"]
+""",
+        ["QM201", "QM306"],
+    )
+    check_transformed(
+        project,
+        """\
+        import pytest
+
+
+        @pytest.fixture
+        def app():
+            app = object()
+            with app.app_context():
+                pass
+            yield app
+        """,
+        """\
+        import pytest
+
+
+        @pytest.fixture
+        async def app():
+            app = object()
+            async with app.app_context():
+                pass
+            yield app
+        """,
+        name="tests/conftest.py",
+    )

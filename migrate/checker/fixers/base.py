@@ -176,7 +176,16 @@ class Source:
         return None
 
     def can_await(self, node: ast.AST, run: RunInfo) -> bool:
-        """Return true when ``node`` is in an ``async def`` or one that becomes async."""
+        """Return true when ``node`` is in an ``async def`` or one that becomes async.
+
+        Not inside a generator expression: ``await`` there makes it an async
+        generator, which ``list(...)``, ``sum(...)`` and ``for`` cannot iterate.
+        """
+        for parent in self.ancestors(node):
+            if isinstance(parent, ast.GeneratorExp):
+                return False
+            if isinstance(parent, (*FUNCS, ast.Lambda, ast.ClassDef)):
+                break
         func = self.function_of(node)
         if isinstance(func, ast.AsyncFunctionDef):
             return True

@@ -18,6 +18,7 @@ from migrate.checker.edits import Edit
 from migrate.checker.edits import Fix
 from migrate.checker.fixers import clients
 from migrate.checker.fixers import commands
+from migrate.checker.fixers.base import FUNCS
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
 from migrate.checker.imports import RENAMED
@@ -275,6 +276,17 @@ def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
 
+def _is_generator(func: ast.FunctionDef) -> bool:
+    pending: list[ast.AST] = list(func.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(node))
+    return False
+
+
 def fix_async_def(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
     """QM301–QM306, QM309: ``def`` → ``async def``; a click command runs its body with asyncio."""
     func = src.defs.get(finding.line)
@@ -284,6 +296,12 @@ def fix_async_def(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
         return None
     if commands.is_command(func):
         return commands.fix_command(src, func, run)
+    if _is_generator(func) and not any(
+        (dotted(d.func if isinstance(d, ast.Call) else d) or "").endswith("fixture")
+        for d in func.decorator_list
+    ):
+        # An async generator is iterated with ``async for``: its callers change too.
+        return None
     applicability = UNSAFE if finding.code == "QM309" else SAFE
     return Fix((src.async_def(func),), applicability, "Make it `async def`")
 

@@ -991,3 +991,28 @@ def rows():
         """,
         name="tests/conftest.py",
     )
+
+
+def test_decorators_and_defaults_run_outside_the_function(project: Path) -> None:
+    check_transformed(
+        project,
+        IFLASK_VIEW
+        + """
+        def make(default=render_template("x.html")):
+            @app.get("/", defaults={"page": render_template("y.html")})
+            def index(page):
+                return render_template("z.html")
+
+            return index
+        """,
+        IFLASK_VIEW
+        + """
+        def make(default=render_template("x.html")):
+            @app.get("/", defaults={"page": render_template("y.html")})
+            async def index(page):
+                return await render_template("z.html")
+
+            return index
+        """,
+        ["QM203", "QM301"],
+    )

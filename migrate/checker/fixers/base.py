@@ -169,10 +169,23 @@ class Source:
             current = self.parents.get(id(current))
 
     def function_of(self, node: ast.AST) -> ast.AST | None:
-        """Return the innermost function, lambda or class around ``node``."""
+        """Return the innermost function, lambda or class whose body runs ``node``.
+
+        Decorators, defaults and annotations run in the enclosing scope.
+        """
+        child = node
         for parent in self.ancestors(node):
+            if isinstance(parent, (*FUNCS, ast.ClassDef)) and not any(
+                child is stmt for stmt in parent.body
+            ):
+                child = parent
+                continue
+            if isinstance(parent, ast.Lambda) and child is not parent.body:
+                child = parent
+                continue
             if isinstance(parent, (*FUNCS, ast.Lambda, ast.ClassDef)):
                 return parent
+            child = parent
         return None
 
     def can_await(self, node: ast.AST, run: RunInfo) -> bool:

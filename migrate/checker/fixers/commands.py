@@ -62,6 +62,11 @@ def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     names = [_decorator_name(d).rpartition(".")[2] for d in func.decorator_list]
     if any(name not in (*CLICK_PARTS, "with_appcontext") for name in names):
         return None
+    if any(
+        isinstance(d, ast.Call) and any(k.arg == "with_appcontext" for k in d.keywords)
+        for d in func.decorator_list
+    ):
+        return None  # ``app.cli.command(..., with_appcontext=True)``: decided by hand
     # ``@with_appcontext`` goes: the body pushes the app context itself (Quart's would
     # call the command inside a running event loop, where ``asyncio.run`` fails).
     dropped = []

@@ -141,8 +141,16 @@ def _add_demo(commands: _Commands) -> None:
                 f"{_PROG} demo: error: setting up the database failed: {exc.stderr.decode().strip()}",
                 file=sys.stderr,
             )
+        except demo.PortUnavailableError as exc:
+            make_variable = exc.flag.removeprefix("--").replace("-", "_").upper()
+            print(
+                f"{_PROG} demo: error: {exc}; choose free ports with --flask-port, "
+                f"--quart-port and --inventory-port (with make: make demo {make_variable}=N)",
+                file=sys.stderr,
+            )
         except procs.ServerStartError as exc:
-            print(f"{_PROG} demo: error: {exc}".splitlines()[0], file=sys.stderr)
+            # The whole message: the server's last output holds the cause.
+            print(f"{_PROG} demo: error: {exc}", file=sys.stderr)
         return 1
 
     parser.set_defaults(run=run)
@@ -282,7 +290,8 @@ def _add_run(commands: _Commands) -> None:
                 file=sys.stderr,
             )
         except procs.ServerStartError as exc:
-            print(f"{_PROG} run: error: {exc}".splitlines()[0], file=sys.stderr)
+            # The whole message: the server's last output holds the cause.
+            print(f"{_PROG} run: error: {exc}", file=sys.stderr)
         except KeyboardInterrupt:
             print(f"{_PROG} run: interrupted; every process it started is stopped", file=sys.stderr)
             return 130

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from compare.procs import bind_error
 from compare.procs import running
 
 #: The admin the demo creates in its database.
@@ -32,6 +33,51 @@ class DemoPorts:
     flask: int = 8000
     quart: int = 8001
     inventory: int = 8081
+
+    def by_flag(self) -> dict[str, int]:
+        """The ports by the ``python -m compare demo`` flag that sets each one."""
+        return {
+            "--flask-port": self.flask,
+            "--quart-port": self.quart,
+            "--inventory-port": self.inventory,
+        }
+
+
+class PortUnavailableError(Exception):
+    """A port the demo needs is taken, or given twice; ``str()`` says which and how to move it.
+
+    :ivar flag: the command-line flag that sets the port (``--flask-port``).
+    :ivar port: the port.
+    """
+
+    def __init__(self, message: str, *, flag: str, port: int) -> None:
+        super().__init__(message)
+        self.flag = flag
+        self.port = port
+
+
+def check_ports(host: str, ports: DemoPorts) -> None:
+    """Make sure each of the demo's servers can listen on its port before any starts.
+
+    :raises PortUnavailableError: a port is given twice, or another process listens on it
+        (the message quotes the system's error, "Address already in use").
+    """
+    seen: dict[int, str] = {}
+    for flag, port in ports.by_flag().items():
+        if port in seen:
+            raise PortUnavailableError(
+                f"{flag} and {seen[port]} are both {port}; give each server a port of its own",
+                flag=flag,
+                port=port,
+            )
+        seen[port] = flag
+        error = bind_error(host, port)
+        if error is not None:
+            raise PortUnavailableError(
+                f"port {port} on {host} ({flag}) is not free: {error.strerror or error}",
+                flag=flag,
+                port=port,
+            )
 
 
 def _manage(package: str, *args: str, database_url: str, stdin: str = "") -> None:
@@ -67,9 +113,11 @@ def run_demo(
     :param stop: when given, the demo returns once it is set (for tests) instead of waiting for
         Ctrl-C.
     :returns: 0.
+    :raises PortUnavailableError: a port is taken (nothing is started then).
     :raises subprocess.CalledProcessError: seeding the database failed.
     :raises compare.procs.ServerStartError: a server did not start (a port in use …).
     """
+    check_ports(host, ports)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_on_sigterm)
     with contextlib.ExitStack() as stack:

@@ -79,6 +79,23 @@ def free_port(host: str = "127.0.0.1") -> int:
     return port
 
 
+def bind_error(host: str, port: int) -> OSError | None:
+    """Return why a server could not listen on ``host:port`` now, or ``None`` if it could.
+
+    Binds a socket (with ``SO_REUSEADDR``, as Waitress and Hypercorn do, so a port that only
+    holds connections in TIME_WAIT counts as free) and closes it again; the usual error is
+    ``EADDRINUSE`` ("Address already in use"). Like :func:`free_port`, the answer may be stale
+    by the time the server binds.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc
+    return None
+
+
 @dataclass
 class ServerProcess:
     """One server process, started from ``argv``, listening on ``host:port``.

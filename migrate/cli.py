@@ -41,11 +41,11 @@ def _codes(values: list[str] | None) -> list[str] | None:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
-def _parser() -> _Parser:
+def _parser(check_prog: str | None = None) -> _Parser:
     parser = _Parser(prog="python -m migrate", description="Flask → Quart migration kit.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     check = commands.add_parser(
-        "check", help="report what a Flask codebase must change to run on Quart"
+        "check", prog=check_prog, help="report what a Flask codebase must change to run on Quart"
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default .)")
     check.add_argument("--format", choices=FORMATS, default="text", help="output format")
@@ -75,6 +75,11 @@ def _parser() -> _Parser:
         action="append",
         metavar="PATTERN",
         help="glob patterns excluded in addition",
+    )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the excludes to files named on the command line too (for pre-commit)",
     )
     check.add_argument(
         "--no-respect-gitignore",
@@ -147,7 +152,7 @@ def _check(args: argparse.Namespace) -> int:
     exclude += [*settings.extend_exclude, *(args.extend_exclude or [])]
     respect = settings.respect_gitignore and not args.no_respect_gitignore
     try:
-        files = discover(paths, exclude, respect)
+        files = discover(paths, exclude, respect, args.force_exclude)
     except FileNotFoundError as exc:
         raise UsageError(f"path not found: {exc}") from exc
     docs_url = args.docs_url or settings.docs_url
@@ -218,9 +223,13 @@ def _fix(
     return 1 if report.findings else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = _parser()
+def main(argv: Sequence[str] | None = None, *, check_prog: str | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    ``check_prog`` names the ``check`` command in its usage line (default
+    ``python -m migrate check``).
+    """
+    parser = _parser(check_prog)
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -237,3 +246,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         print(f"migrate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+
+
+def check_main(argv: Sequence[str] | None = None) -> int:
+    """Run ``flask-quart-check [OPTION ...] [PATH ...]``, the console script.
+
+    The same as ``python -m migrate check`` with the same arguments (default
+    ``sys.argv[1:]``), the same output and exit codes; it is also the entry of the
+    pre-commit hook (``.pre-commit-hooks.yaml``).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    return main(["check", *args], check_prog="flask-quart-check")

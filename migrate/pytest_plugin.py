@@ -1,7 +1,8 @@
 """A pytest plugin that fails tests whose code blocked the event loop.
 
 Enable it with ``-p migrate.pytest_plugin`` or ``pytest_plugins = ["migrate.pytest_plugin"]``
-in the top-level ``conftest.py``. It needs pytest-asyncio. It provides:
+in the top-level ``conftest.py``. It needs pytest-asyncio and blockbuster, which the
+``pytest`` extra installs (``pip install 'flask-quart-migration-kit[pytest]'``). It provides:
 
 ``loop_stall_detector``
     An async fixture: a started :class:`~migrate.StallDetector` on the test's event loop.
@@ -29,10 +30,17 @@ from collections.abc import Generator
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-import pytest_asyncio
-from blockbuster import BlockBuster
-from blockbuster import blockbuster_ctx
+try:
+    import pytest
+    import pytest_asyncio
+    from blockbuster import BlockBuster
+    from blockbuster import blockbuster_ctx
+except ModuleNotFoundError as exc:
+    raise ModuleNotFoundError(
+        f"migrate.pytest_plugin needs pytest, pytest-asyncio and blockbuster ({exc.name} is not "
+        "installed): pip install 'flask-quart-migration-kit[pytest]'",
+        name=exc.name,
+    ) from exc
 
 from .stalls import StallDetector
 

@@ -24,6 +24,7 @@ PARTS = (
     ("compare (stand-in, demo, harness)", "tests/compare/", ""),
     ("docs", "tests/docs/", ""),
     ("command lines", "tests/cli/", ""),
+    ("packaging (wheel, pre-commit hook, make)", "tests/packaging/", ""),
 )
 
 

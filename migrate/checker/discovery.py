@@ -6,7 +6,10 @@ exclude pattern are skipped: a pattern without ``/`` is matched (``fnmatch``)
 against the entry's name, one with ``/`` against its path relative to the
 walked root. ``.gitignore`` files in the walked tree and in its parents up to
 the repository root are honoured (via ``pathspec``). A file named explicitly
-on the command line is always checked.
+on the command line is checked all the same, unless ``force_exclude`` is set
+(``--force-exclude``, for pre-commit, which names every changed file): then
+its path relative to the current directory is matched as well, folder by
+folder, and so is ``.gitignore``.
 """
 
 from __future__ import annotations
@@ -89,12 +92,29 @@ def _ignored(
     return False
 
 
+def _excluded_file(path: Path, patterns: Sequence[str], respect_gitignore: bool) -> bool:
+    absolute = path.resolve()
+    try:
+        parts = absolute.relative_to(Path.cwd().resolve()).parts
+    except ValueError:
+        # Outside the current directory: only the patterns without "/" can match (by name).
+        parts = absolute.parts[1:]
+    for end in range(1, len(parts) + 1):
+        if _excluded(parts[end - 1], "/".join(parts[:end]), patterns):
+            return True
+    return respect_gitignore and _ignored(absolute, False, _parent_specs(absolute))
+
+
 def discover(
     paths: Sequence[Path],
     exclude: Sequence[str] = DEFAULT_EXCLUDE,
     respect_gitignore: bool = True,
+    force_exclude: bool = False,
 ) -> list[Path]:
     """Return the files to check, sorted and without duplicates.
+
+    ``force_exclude`` applies ``exclude`` (and ``.gitignore``) to the files in
+    ``paths`` too, not only to what the walk finds.
 
     Raises ``FileNotFoundError`` for a path that does not exist.
     """
@@ -103,7 +123,8 @@ def discover(
         if not root.exists():
             raise FileNotFoundError(str(root))
         if root.is_file():
-            found.add(root)
+            if not (force_exclude and _excluded_file(root, exclude, respect_gitignore)):
+                found.add(root)
             continue
         absolute = root.resolve()
         specs = _parent_specs(absolute) if respect_gitignore else []

@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from migrate.checker.rules import registry
+from migrate.cli import check_main
 from migrate.cli import main
 
 APP = """from flask import Flask
@@ -298,3 +299,40 @@ def test_module_entry_point() -> None:
         env=env,
     )
     assert done.returncode == 0 and done.stdout.startswith("QM101")
+
+
+def test_the_console_script_is_python_m_migrate_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = _run(capsys, "check", "app.py", "--format", "json")
+
+    assert check_main(["app.py", "--format", "json"]) == expected[0] == 1
+    assert capsys.readouterr().out == expected[1]
+    assert check_main(["--bogus"]) == 2
+    assert check_main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: flask-quart-check [-h]")
+
+
+def test_force_exclude_applies_the_excludes_to_files_named_on_the_command_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.migrate]\nextend-exclude = ["legacy/old"]\n')
+    (project / "legacy" / "old").mkdir(parents=True)
+    (project / "legacy" / "old" / "views.py").write_text(APP)
+    (project / "build").mkdir()
+    (project / "build" / "views.py").write_text(APP)
+    named = ["legacy/old/views.py", "build/views.py", "app.py"]
+
+    code, out, _ = _run(capsys, "check", "--format", "json", *named)
+    assert code == 1
+    assert {Path(f["filename"]).relative_to(project).as_posix() for f in json.loads(out)} == set(
+        named
+    )
+
+    code, out, _ = _run(capsys, "check", "--format", "json", "--force-exclude", *named)
+    assert code == 1
+    assert {Path(f["filename"]).name for f in json.loads(out)} == {"app.py"}
+
+    code, out, _ = _run(capsys, "check", "--force-exclude", "legacy/old/views.py")
+    assert code == 0
+    assert "No findings in 0 files" in out

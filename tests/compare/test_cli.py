@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from compare.cli import main
+from compare.procs import free_port
 
 
 @pytest.mark.parametrize(
@@ -39,3 +42,32 @@ def test_help_lists_the_inventory_command(capsys: pytest.CaptureFixture[str]) ->
 
     assert exited.value.code == 0
     assert "inventory" in capsys.readouterr().out
+
+
+def test_demo_with_a_port_taken_names_it_and_the_flags_and_starts_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["demo", "--flask-port", str(free_port()), "--quart-port", str(port)]
+        status = main([*argv, "--inventory-port", str(free_port())])
+
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out == ""
+    assert err == (
+        f"python -m compare demo: error: port {port} on 127.0.0.1 (--quart-port) is not free: "
+        "Address already in use; choose free ports with --flask-port, --quart-port and "
+        "--inventory-port (with make: make demo QUART_PORT=N)\n"
+    )
+
+
+def test_demo_with_one_port_given_twice_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    port = str(free_port())
+    status = main(["demo", "--flask-port", port, "--quart-port", port])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"--quart-port and --flask-port are both {port}; give each server a port" in err

@@ -24,6 +24,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import httpx
+import pathspec
 
 from compare.procs import ServerProcess
 from compare.procs import free_port
@@ -212,8 +213,34 @@ def demo(repo: Path, ports: dict[str, int]) -> Iterator[ServerProcess]:
         server.stop()
 
 
+def left_in_repository(repo: Path, files: list[Path]) -> list[str]:
+    """Return the files a block left in ``repo`` that the repository's ``.gitignore`` lets in.
+
+    The runner's own scripts and their output, and everything under ``.venv``, do not count.
+    """
+    ignore = pathspec.GitIgnoreSpec.from_lines(
+        (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    )
+    before = {name.as_posix() for name in files}
+    left = []
+    for path in repo.rglob("*"):
+        relative = path.relative_to(repo).as_posix()
+        if (
+            path.is_dir()
+            or relative in before
+            or relative.startswith((".venv/", "docs_snippet_"))
+            or "__pycache__" in path.parts
+        ):
+            continue
+        if not ignore.match_file(relative):
+            left.append(relative)
+    return sorted(left)
+
+
 def run_job(block: Block, app: str | None, workdir: Path, files: list[Path]) -> None:
     """Run ``block`` once in a fresh copy of the repository under ``workdir``.
+
+    Whatever the block writes into the repository must be covered by ``.gitignore``.
 
     ``app`` is ``"flask"`` or ``"quart"`` for the two passes of a ``per-app`` block: a fresh
     demo each, with the block's Flask port (8000) pointing at that app.
@@ -223,14 +250,19 @@ def run_job(block: Block, app: str | None, workdir: Path, files: list[Path]) -> 
     repo = copy_repository(workdir / "repo", files)
     if block.runner == "python":
         run_python(block, repo)
-        return
-    ports = {port: free_port() for port in KNOWN_PORTS}
-    if "demo" not in block.options:
-        run_shell(block, repo, ports)
-        return
-    block_ports = {**ports, "8000": ports["8001"]} if app == "quart" else ports
-    with demo(repo, ports):
-        run_shell(block, repo, block_ports)
+    elif "demo" not in block.options:
+        run_shell(block, repo, {port: free_port() for port in KNOWN_PORTS})
+    else:
+        ports = {port: free_port() for port in KNOWN_PORTS}
+        block_ports = {**ports, "8000": ports["8001"]} if app == "quart" else ports
+        with demo(repo, ports):
+            run_shell(block, repo, block_ports)
+    left = left_in_repository(repo, files)
+    if left:
+        raise BlockFailed(
+            "the block left files in the repository that .gitignore does not cover: "
+            + ", ".join(left)
+        )
 
 
 def jobs(block: Block) -> list[str | None]:

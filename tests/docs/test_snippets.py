@@ -13,11 +13,13 @@ import pytest
 
 from tests.docs.runner import BLOCK_TIMEOUT_S
 from tests.docs.runner import BlockRunner
+from tests.docs.runner import left_in_repository
 from tests.docs.runner import snippet_env
 from tests.docs.snippets import ROOT
 from tests.docs.snippets import RUN_OPTIONS
 from tests.docs.snippets import Block
 from tests.docs.snippets import all_blocks
+from tests.docs.snippets import expected_statuses
 from tests.docs.snippets import missing_excerpt_parts
 from tests.docs.snippets import missing_output_lines
 
@@ -75,3 +77,49 @@ def test_the_docs_have_runnable_blocks() -> None:
     assert len(RUN) >= 10
     assert len(EXCERPTS) >= 10
     assert OUTPUTS
+
+
+def _section_block(path: Path, heading: str) -> Block:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index(heading) + 1
+    end = next((n for n in range(start, len(lines)) if lines[n].startswith("## ")), len(lines))
+    (block,) = [b for b in BLOCKS if b.path == path and start < b.line <= end]
+    return block
+
+
+def test_the_apps_on_their_own_run_as_written(block_runner: BlockRunner) -> None:
+    # As a reader types it: the servers go to the background in the block itself (no "servers"
+    # option rewrites them), the app is told where the inventory is, and availability is a 200.
+    block = _section_block(ROOT / "README.md", "## The apps on their own")
+    assert block.kind == "run"
+    assert block.options == frozenset()
+    assert "BOOKSTORE_INVENTORY_URL=http://127.0.0.1:8081" in block.text
+    servers = [line for line in block.text.splitlines() if line.endswith("&")]
+    assert [("compare inventory" in line, "legacy_flask serve" in line) for line in servers] == [
+        (True, False),
+        (False, True),
+    ]
+    assert expected_statuses(block.text) == [200]
+    assert "/books/1/availability" in block.text
+    block_runner.result(block)
+
+
+def test_gitignore_covers_what_the_readme_commands_leave() -> None:
+    left = ["compare-results/summary.md", "jar", "admin", "cover.png", "bookstore.db"]
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", *left],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.split() == left
+
+
+def test_files_a_block_leaves_are_reported_unless_gitignore_covers_them(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("kept\n")
+    for name in ("bookstore.db", "docs_snippet_12.sh", "notes.txt", "demo-data/bookstore.db"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("written by a block\n")
+
+    assert left_in_repository(tmp_path, [Path("README.md")]) == ["notes.txt"]

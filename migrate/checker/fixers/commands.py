@@ -52,6 +52,45 @@ def _multiline_string(body: list[ast.stmt]) -> bool:
     return False
 
 
+def _unused_import(src: Source) -> list[Edit]:
+    """Return the removal of ``from flask.cli import with_appcontext`` once nothing needs it.
+
+    It goes when every other use of the name is ``@with_appcontext`` over a click
+    command (each of their fixes removes the same import; the edit is applied once).
+    The import must be a statement of its own lines, naming ``with_appcontext``
+    alone, with no comment.
+    """
+    imports = [
+        stmt
+        for stmt in src.tree.body
+        if isinstance(stmt, ast.ImportFrom)
+        and stmt.module in ("flask.cli", "quart.cli")
+        and [(a.name, a.asname) for a in stmt.names] == [("with_appcontext", None)]
+    ]
+    if len(imports) != 1:
+        return []
+    stmt = imports[0]
+    end = stmt.end_lineno or stmt.lineno
+    text = "\n".join(src.lines[stmt.lineno - 1 : end])
+    if not text.startswith("from") or ";" in text or "#" in text:
+        return []  # not alone on its lines, or a comment that would go with it
+    on_commands = {
+        id(dec)
+        for func in ast.walk(src.tree)
+        if isinstance(func, ast.FunctionDef) and is_command(func)
+        for dec in func.decorator_list
+        if isinstance(dec, ast.Name)
+    }
+    for node in ast.walk(src.tree):
+        if (
+            isinstance(node, ast.Name)
+            and node.id == "with_appcontext"
+            and id(node) not in on_commands
+        ):
+            return []
+    return [Edit(stmt.lineno, 1, end + 1, 1, "")]
+
+
 def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     """Return the rewrite shown in the module docstring, or ``None`` for other shapes.
 
@@ -77,6 +116,8 @@ def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
             ):
                 return None
             dropped.append(Edit(dec.lineno, 1, dec.lineno + 1, 1, ""))
+    if dropped:
+        dropped += _unused_import(src)
     body = func.body
     doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
     statements = body[1:] if doc else body

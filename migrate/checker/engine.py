@@ -199,6 +199,19 @@ def _response_timeout(results: Sequence[FileResult]) -> list[Finding]:
     ]
 
 
+def _closed_error_checks(results: Sequence[FileResult]) -> list[Finding]:
+    # QM681: only where the run has a sqlite3 (or aiosqlite) connection that QM409 moves.
+    if not any(r.connects_sqlite for r in results):
+        return []
+    rule = rules.get("QM681")
+    out = []
+    for r in results:
+        for s, what in r.sqlite_error_checks:
+            message = rule.format(what=what)
+            out.append(Finding(r.path, s.line, s.col, "QM681", message, s.end_line, s.end_col))
+    return out
+
+
 def _pytest_asyncio(
     results: Sequence[FileResult], findings: list[Finding], overlay: Mapping[str, str]
 ) -> list[Finding]:
@@ -246,6 +259,7 @@ def finish(
     findings += callgraph.propagate(parsed)
     findings += _max_content_length(parsed)
     findings += _response_timeout(parsed)
+    findings += _closed_error_checks(parsed)
     findings += _pytest_asyncio(parsed, findings, overlay or {})
     by_path = {r.path: r for r in parsed}
     kept = set()

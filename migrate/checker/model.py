@@ -134,6 +134,8 @@ class FileResult:
     thread_entries: list[str] = field(default_factory=list)
     mentions_response_timeout: bool = False
     uses_sqlalchemy: bool = False
+    connects_sqlite: bool = False
+    sqlite_error_checks: list[tuple[Span, str]] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     file_noqa: bool = False
     error: str | None = None

@@ -63,7 +63,8 @@ def _fix_summary(report: Report, done: Counter[str] | None, unsafe: bool) -> lis
     risky = sum(1 for f in report.findings if f.fix and f.fix.applicability == UNSAFE)
     lines = []
     if done is not None:
-        lines.append(f"Fixed {sum(done.values())} findings; {len(report.findings)} remain.")
+        left = len(report.findings)
+        lines.append(f"Fixed {sum(done.values())} findings; {left} remain{'s' * (left == 1)}.")
     if safe and done is None:
         lines.append(f"{safe} fixable with `--fix` [*].")
     if risky and not (done is not None and unsafe):

@@ -225,10 +225,17 @@ def _check_replacement(ctx: FileContext, node: ast.Call) -> None:
 
 
 def on_with(ctx: FileContext, node: ast.AST) -> None:
-    """Report ``with client:`` and ``with client.session_transaction()``."""
+    """Report ``with client:`` and ``with client.session_transaction()``.
+
+    Also keep (for QM681, decided run-wide) a ``pytest.raises`` of
+    ``sqlite3.ProgrammingError`` whose message the test reads.
+    """
     assert isinstance(node, ast.With)
     for item in node.items:
         expr = item.context_expr
+        if ctx.is_test_file and _closed_error_check(ctx, node, item):
+            what = (ast.get_source_segment(ctx.source, expr) or "pytest.raises(...)").split("\n")[0]
+            ctx.result.sqlite_error_checks.append((ctx.span(expr), what))
         if (
             isinstance(expr, ast.Call)
             and isinstance(expr.func, ast.Attribute)
@@ -242,7 +249,54 @@ def on_with(ctx: FileContext, node: ast.AST) -> None:
                 ctx.bind_tag(item.optional_vars, "t:client")
 
 
+def _closed_error_check(ctx: FileContext, node: ast.With, item: ast.withitem) -> bool:
+    expr = item.context_expr
+    if not isinstance(expr, ast.Call) or ctx.symbols.resolve(expr.func) != "pytest.raises":
+        return False
+    if not expr.args or not any(
+        ctx.symbols.resolve(sub) == "sqlite3.ProgrammingError"
+        for sub in ast.walk(expr.args[0])
+        if isinstance(sub, ast.Attribute | ast.Name)
+    ):
+        return False
+    if any(k.arg == "match" for k in expr.keywords):
+        return True
+    if not isinstance(item.optional_vars, ast.Name):
+        return False
+    name = item.optional_vars.id
+    # The message is read after the block: ``str(e.value)``, ``e.value.args``, ``e.match(...)``.
+    scope = _enclosing_body(ctx.tree, node)
+    return any(
+        isinstance(sub, ast.Attribute)
+        and sub.attr in ("value", "match")
+        and isinstance(sub.value, ast.Name)
+        and sub.value.id == name
+        for stmt in scope
+        for sub in ast.walk(stmt)
+    )
+
+
+def _enclosing_body(tree: ast.Module, node: ast.With) -> list[ast.stmt]:
+    body: list[ast.stmt] = tree.body
+    for candidate in ast.walk(tree):
+        if isinstance(candidate, ast.FunctionDef | ast.AsyncFunctionDef):
+            end = candidate.end_lineno or candidate.lineno
+            if candidate.lineno <= node.lineno <= end and any(
+                sub is node for sub in ast.walk(candidate)
+            ):
+                body = candidate.body
+    return body
+
+
+def on_connect(ctx: FileContext, node: ast.AST) -> None:
+    """Note a ``sqlite3.connect`` / ``aiosqlite.connect`` call (QM681 needs one in the run)."""
+    assert isinstance(node, ast.Call)
+    if ctx.symbols.resolve(node.func) in ("sqlite3.connect", "aiosqlite.connect"):
+        ctx.result.connects_sqlite = True
+
+
 HANDLERS: list[tuple[type[ast.AST], Handler]] = [
+    (ast.Call, on_connect),
     (ast.FunctionDef, on_function),
     (ast.AsyncFunctionDef, on_function),
     (ast.Call, on_call),

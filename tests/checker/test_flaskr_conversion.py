@@ -2,17 +2,21 @@
 
 The app and its tests come from the Flask sdist of the installed version (pip
 download from the package index), are converted with zero hand edits, and then
-must: report nothing to ``migrate check``, pass their own tests on Quart under
-pytest-asyncio (with no request answered by Quart's 500 page, which in TESTING
-mode contains the view's source and can satisfy ``b"..." in response.data``),
+must: report one finding to ``migrate check``, QM681 on ``test_get_close_db``
+(it reads sqlite3's message for a closed connection, which aiosqlite does not
+give: a decision), pass their own tests on Quart under pytest-asyncio but that
+one (with no request answered by Quart's 500 page, which in TESTING mode
+contains the view's source and can satisfy ``b"..." in response.data``),
 initialise their database with ``quart --app flaskr init-db``, and serve
 register, log in and create-post over HTTP on Hypercorn.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib.metadata
+import json
 import os
 import signal
 import socket
@@ -32,8 +36,18 @@ BIN = Path(PYTHON).parent
 SERVER_START_S = 30.0
 # aiosqlite reports use of a closed connection as ValueError("no active connection");
 # flaskr's test_get_close_db asserts sqlite3's message text ("closed"). No rewrite
-# keeps that assertion true: it is the one test the conversion leaves failing.
+# keeps that assertion true: the run leaves it as QM681, the one finding that
+# remains, and it is the one test that fails.
 KNOWN_FAILING = "tests/test_db.py::test_get_close_db"
+LEFT = "tests/test_db.py:{line}:10: QM681 `pytest.raises((sqlite3.ProgrammingError, ValueError))`"
+
+
+def _left_line(project: Path) -> int:
+    """Return the line of ``pytest.raises`` in test_get_close_db (the finding's line)."""
+    lines = (project / "tests" / "test_db.py").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "def test_get_close_db" in line)
+    return next(i for i in range(start, len(lines)) if "pytest.raises(" in lines[i]) + 1
+
 
 PLUGIN = """
 import pytest
@@ -97,15 +111,18 @@ def flaskr(tmp_path_factory: pytest.TempPathFactory) -> Path:
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(path.read_bytes())
     fixed = _run(PYTHON, "-m", "migrate", "check", "--fix", "--unsafe-fixes", ".", cwd=project)
-    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    assert "none remain" in fixed.stdout
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert fixed.stdout.startswith(LEFT.format(line=_left_line(project))), fixed.stdout
+    assert "; 1 remains." in fixed.stdout and "Rules needing a decision: QM681." in fixed.stdout
     return project
 
 
-def test_nothing_left_to_report(flaskr: Path) -> None:
+def test_one_decision_left_to_report(flaskr: Path) -> None:
     checked = _run(PYTHON, "-m", "migrate", "check", ".", cwd=flaskr)
-    assert checked.returncode == 0, checked.stdout
-    assert checked.stdout.startswith("No findings in 10 files")
+    assert checked.returncode == 1, checked.stdout
+    (line, blank, found, *_) = checked.stdout.splitlines()
+    assert line.startswith(LEFT.format(line=_left_line(flaskr)))
+    assert blank == "" and found.startswith("Found 1 findings in 1 of 10 files (")
     pyproject = (flaskr / "pyproject.toml").read_text()
     assert '"quart",\n    "aiosqlite",\n' in pyproject
     assert 'test = ["pytest", "pytest-asyncio"]' in pyproject
@@ -150,6 +167,21 @@ def test_the_apps_tests_pass_on_quart(flaskr: Path, tmp_path: Path) -> None:
     assert "UNHANDLED IN A VIEW" not in out, out
     assert "23 passed" in out and "1 failed" in out, out
     assert f"FAILED {KNOWN_FAILING} - AssertionError: assert 'closed'" in out
+    # The failing test is the one the remaining finding is in.
+    checked = _run(PYTHON, "-m", "migrate", "check", "--format", "json", ".", cwd=flaskr)
+    (finding,) = json.loads(checked.stdout)
+    path = Path(finding["filename"])
+    row = finding["location"]["row"]
+    tree = ast.parse(path.read_text())
+    (test,) = [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AsyncFunctionDef) and node.lineno <= row <= (node.end_lineno or 0)
+    ]
+    assert (finding["code"], f"{path.relative_to(flaskr).as_posix()}::{test}") == (
+        "QM681",
+        KNOWN_FAILING,
+    )
     assert "ValueError('no active connection')" in out
 
 

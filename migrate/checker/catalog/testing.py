@@ -130,4 +130,26 @@ QM680 = Rule(
     "pytest-asyncio docs/reference/configuration.rst",
     2.0,
 )
-RULES: tuple[Rule, ...] = (*_RULES, QM680)
+QM681 = Rule(
+    "QM681",
+    "sqlite3-closed-error-message",
+    CAT,
+    "A test checks the message of sqlite3's error on a closed connection.",
+    "`{what}` checks sqlite3's message for a closed connection; aiosqlite raises "
+    '`ValueError("no active connection")` instead: decide what the test should prove '
+    "(that the connection is closed) and assert that, or keep the connection on sqlite3",
+    "with pytest.raises(sqlite3.ProgrammingError) as e:\n    db.execute('SELECT 1')\n"
+    "assert 'closed' in str(e.value)",
+    "with pytest.raises((sqlite3.ProgrammingError, ValueError)):\n    await db.execute('SELECT 1')",
+    "QM409's fix moves a sqlite3 connection to aiosqlite, whose closed connection raises "
+    '`ValueError` with another message, where sqlite3 raises `ProgrammingError("Cannot '
+    'operate on a closed database.")`. The fix widens `pytest.raises(sqlite3.ProgrammingError)` '
+    "to accept both; a test that also reads the error's message (`e.value`, `match=`) fails "
+    "after it, and no rewrite knows what the test meant. Reported in test files that use "
+    "`pytest.raises` with `sqlite3.ProgrammingError` and read the message, when the run "
+    "connects with `sqlite3.connect` or `aiosqlite.connect`. Display-only.",
+    "aiosqlite src/aiosqlite/core.py (Connection._conn: no active connection); "
+    "CPython Modules/_sqlite/connection.c (Cannot operate on a closed database.)",
+    5.0,
+)
+RULES: tuple[Rule, ...] = (*_RULES, QM680, QM681)

@@ -105,6 +105,7 @@ class FileContext:
         self.imports_flask = False
         self.imports_quart = False
         self._lines: list[str] | None = None
+        self.has_global = "global" in source
         self._prescan()
 
     # -- setup ---------------------------------------------------------------
@@ -364,7 +365,8 @@ class FileContext:
         params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         scope = Scope(summary, node, params=params, class_qual=class_qual)
-        scope.globals = _global_names(node)
+        # Most files have no ``global`` statement: skip the walk of each function's body.
+        scope.globals = _global_names(node) if self.has_global else set()
         for stmt in node.body:
             if isinstance(stmt, _FUNCS | ast.ClassDef):
                 scope.nested[stmt.name] = f"{qualname}.{stmt.name}"

@@ -272,6 +272,8 @@ def on_any_function(ctx: FileContext, node: ast.AST) -> None:
         if (dotted(target) or "").endswith("with_appcontext"):
             ctx.app_context_commands.add(node.name)
     # ``async with script_info.load_app().app_context():`` in the command's own body.
+    if "app_context" not in ctx.source:
+        return
     for sub in ast.walk(node):
         if isinstance(sub, ast.AsyncWith) and any(
             isinstance(item.context_expr, ast.Call)

@@ -11,6 +11,7 @@ the node of a finding exactly; it also knows each node's parent (to tell
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -50,6 +51,7 @@ class Source:
         self.defs: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.symbols = Symbols(module, is_package)
         self._collect_defs(self.tree, self.tree.body)
+        self._starts = [stmt.lineno for stmt in self.tree.body]
         for stmt in self.tree.body:
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 self.symbols.add_import(stmt)
@@ -137,10 +139,19 @@ class Source:
         line, col, end_line, end_col = key
         start = (line, self.byte_col(line, col))
         end = (end_line, self.byte_col(end_line, end_col))
+        # The module's statements are in source order and do not overlap: only the last
+        # to begin on or before the span's first line (and any on that same line) can
+        # contain it, so the walk starts there instead of at every statement.
+        at = bisect.bisect_right(self._starts, line)
+        first_of = bisect.bisect_left(self._starts, self._starts[at - 1]) if at else 0
         pending: list[ast.AST] = [self.tree]
+        children: list[ast.AST] | None = list(self.tree.body[first_of:at])
         while pending:
             node = pending.pop()
-            for child in ast.iter_child_nodes(node):
+            if children is None:
+                children = list(ast.iter_child_nodes(node))
+            scan, children = children, None
+            for child in scan:
                 lineno = getattr(child, "lineno", None)
                 if lineno is None:
                     # ``arguments``, ``withitem``, ``comprehension``: look inside.

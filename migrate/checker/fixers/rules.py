@@ -276,7 +276,10 @@ def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
 
-def _is_generator(func: ast.FunctionDef) -> bool:
+def _is_generator(src: Source, func: ast.FunctionDef) -> bool:
+    end = func.end_lineno or func.lineno
+    if not any("yield" in line for line in src.lines[func.lineno - 1 : end]):
+        return False
     pending: list[ast.AST] = list(func.body)
     while pending:
         node = pending.pop()
@@ -296,7 +299,7 @@ def fix_async_def(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
         return None
     if commands.is_command(func):
         return commands.fix_command(src, func, run)
-    if _is_generator(func) and not any(
+    if _is_generator(src, func) and not any(
         (dotted(d.func if isinstance(d, ast.Call) else d) or "").endswith("fixture")
         for d in func.decorator_list
     ):

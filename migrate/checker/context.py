@@ -432,8 +432,8 @@ def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _module_statements(stmt.body)
 
 
-# Leaves no handler looks at: ``Load``/``Store`` contexts and operators (a third of the
-# nodes :func:`ast.iter_child_nodes` yields).
+# Leaves no handler looks at: ``Load``/``Store`` contexts and operators, among the
+# nodes :func:`ast.iter_child_nodes` yields.
 _NO_VISIT = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from migrate.checker import config
+from migrate.checker import fixing
 from migrate.checker import output
 from migrate.checker import project
 from migrate.checker import sarif
@@ -102,6 +103,27 @@ def _parser(check_prog: str | None = None) -> _Parser:
     check.add_argument(
         "--jobs", type=int, metavar="N", help="worker processes (default: CPU count; 1 = serial)"
     )
+    check.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes and write the files"
+    )
+    check.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="apply the unsafe fixes too (with --fix, --diff)",
+    )
+    check.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff, write nothing; exit 1 if a file would change",
+    )
+    check.add_argument(
+        "--show-fixes",
+        action="store_true",
+        help="with --fix: list the fixed findings by rule; without: mark fixable findings",
+    )
+    check.add_argument(
+        "--fix-only", action="store_true", help="apply fixes, do not report what remains"
+    )
     return parser
 
 
@@ -144,10 +166,15 @@ def _check(args: argparse.Namespace) -> int:
     context = project.context_files(files, paths, exclude, respect)
     base = settings.source.parent if settings.source is not None else Path.cwd()
     mounted = [(base / name).resolve() for name in settings.mounted_wsgi]
+    docs_url = args.docs_url or settings.docs_url
+    if args.fix or args.fix_only or args.diff:
+        return _fix(args, files, enabled, docs_url, context, mounted)
     report = run(files, enabled, args.jobs, context, mounted)
     for error in report.errors:
         print(error, file=sys.stderr)
-    docs_url = args.docs_url or settings.docs_url
+    if args.format in ("json", "sarif") or args.show_fixes:
+        # Working the fixes out costs a second parse of each file with findings.
+        report.findings = fixing.attach(report, enabled, unsafe=True, sqlite_uses=False)
     if args.statistics:
         sys.stdout.write(output.statistics(report))
     elif args.format == "json":
@@ -157,8 +184,67 @@ def _check(args: argparse.Namespace) -> int:
     elif args.format == "github":
         sys.stdout.write(output.github(report))
     else:
-        sys.stdout.write(output.text(report, summary=not args.no_summary))
+        text = output.text(report, summary=not args.no_summary, fixes=args.show_fixes)
+        sys.stdout.write(text)
     return 1 if report.findings and not args.exit_zero else 0
+
+
+def _fix(
+    args: argparse.Namespace,
+    files: list[Path],
+    enabled: frozenset[str],
+    docs: str | None,
+    context: Sequence[Path],
+    mounted: Sequence[Path],
+) -> int:
+    outcome = fixing.fix_run(
+        files,
+        enabled,
+        args.unsafe_fixes,
+        args.jobs,
+        display=not args.diff,
+        context=context,
+        mounted=mounted,
+    )
+    report = outcome.report
+    errors = list(report.errors)
+    errors += [
+        f"{path}: not fixed: its fixed text does not parse ({why})"
+        for path, why in sorted(outcome.broken.items())
+    ]
+    if args.diff:
+        for error in errors:
+            print(error, file=sys.stderr)
+        sys.stdout.write(fixing.unified_diff(outcome))
+        total = sum(outcome.fixed.values())
+        print(f"Would fix {total} findings in {len(outcome.changed())} files.", file=sys.stderr)
+        if errors:
+            return 2
+        return 1 if outcome.changed() else 0
+    errors += fixing.write(outcome)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if args.show_fixes or args.fix_only:
+        sys.stdout.write(output.fixed(outcome.fixed))
+    if not args.fix_only:
+        if args.format == "json":
+            sys.stdout.write(output.as_json(report, docs))
+        elif args.format == "sarif":
+            sys.stdout.write(sarif.as_sarif(report, docs))
+        elif args.format == "github":
+            sys.stdout.write(output.github(report))
+        elif args.statistics:
+            sys.stdout.write(output.statistics(report))
+        else:
+            text = output.text(
+                report, summary=not args.no_summary, fixed=outcome.fixed, unsafe=args.unsafe_fixes
+            )
+            sys.stdout.write(text)
+    if errors:
+        return 2
+    if args.fix_only or args.exit_zero:
+        return 0
+    return 1 if report.findings else 0
 
 
 def main(argv: Sequence[str] | None = None, *, check_prog: str | None = None) -> int:

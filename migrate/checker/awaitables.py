@@ -31,6 +31,7 @@ SEND_FILE_RENAMES = {
     "path_or_file": "filename_or_io",
 }
 REQUEST_NAMES = frozenset({"flask.request", "flask.globals.request"})
+APP_CLASSES = frozenset({"flask.Flask", "flask.Quart"})
 REQUEST_TYPES = frozenset({"flask.Request", "flask.wrappers.Request"})
 CONTEXT_METHODS = frozenset({"app_context", "test_request_context"})
 TEMPLATE_GETTERS = frozenset(
@@ -192,7 +193,8 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
         tag = "aw:ctx"
     elif _template_call(value):
         tag = "aw:template"
-    elif isinstance(value, ast.Call) and ctx.resolve(value.func) in ("flask.Flask", "flask.Quart"):
+    elif isinstance(value, ast.Call) and ctx.resolve(value.func) in APP_CLASSES:
+        # ``Quart(...)`` too: a factory half way through ``--fix`` has renamed the class.
         tag = "aw:app"
     else:
         return

@@ -88,6 +88,12 @@ class _Graph:
         return tag if tag.startswith("QM4") else None
 
 
+def _dunder(name: str) -> bool:
+    # ``__init__`` and the other special methods are called by Python, never awaited:
+    # they cannot become ``async def`` (``__aenter__`` and friends are already async).
+    return name.startswith("__") and name.endswith("__")
+
+
 def _finding(path: str, span: Span, code: str, **fields: str) -> Finding:
     message = rules.get(code).format(**fields)
     return Finding(path, span.line, span.col, code, message, span.end_line, span.end_col)
@@ -102,7 +108,7 @@ def _roots(graph: _Graph, results: Sequence[FileResult]) -> dict[str, tuple[str,
                 graph.funcs[target].root, graph.funcs[target].root_code = kind, code
     decorators = {graph.lookup(n) for r in results for n in r.view_decorators} - {None}
     for func in graph.funcs.values():
-        if func.is_async or func.off_loop:
+        if func.is_async or func.off_loop or _dunder(func.name):
             continue
         parent = func.qualname.rpartition(".")[0]
         if func.root_code:
@@ -132,7 +138,13 @@ def _spread(
         callee = queue.popleft()
         for caller in callers.get(callee, ()):
             name = caller.qualname
-            if caller.is_async or caller.off_loop or caller.stays_sync or name in becomes:
+            if (
+                caller.is_async
+                or caller.off_loop
+                or caller.stays_sync
+                or name in becomes
+                or _dunder(caller.name)
+            ):
                 continue
             becomes[name] = ("QM305", {"name": caller.name, "callee": callee.rpartition(".")[2]})
             queue.append(name)
@@ -288,6 +300,7 @@ def propagate(results: Sequence[FileResult]) -> list[Finding]:
             and q not in becomes
             and not graph.funcs[q].is_async
             and not graph.funcs[q].stays_sync
+            and not _dunder(graph.funcs[q].name)
         ]
         if not new:
             break

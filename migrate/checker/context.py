@@ -105,7 +105,7 @@ class FileContext:
         self.imports_flask = False
         self.imports_quart = False
         self._lines: list[str] | None = None
-        self._has_global = "global" in source
+        self.has_global = "global" in source
         self._prescan()
 
     # -- setup ---------------------------------------------------------------
@@ -325,17 +325,17 @@ class FileContext:
             self.scopes[-1].summary.is_generator = True
         elif kind is ast.Lambda and id(node) in self.off_loop_lambdas:
             self.off_loop += 1
-            for child in ast.iter_child_nodes(node):
+            for child in _children(node):
                 self.visit(child)
             self.off_loop -= 1
             return
         elif kind is ast.With and id(node) in self.startup_blocks:
             self.startup += 1
-            for child in ast.iter_child_nodes(node):
+            for child in _children(node):
                 self.visit(child)
             self.startup -= 1
             return
-        for child in ast.iter_child_nodes(node):
+        for child in _children(node):
             self.visit(child)
 
     def _visit_all(self, nodes: Iterable[ast.AST | None]) -> None:
@@ -381,8 +381,8 @@ class FileContext:
         params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
         scope = Scope(summary, node, params=params, class_qual=class_qual)
-        # Walking every body for ``global`` is costly; most files have none.
-        scope.globals = _global_names(node) if self._has_global else set()
+        # Most files have no ``global`` statement: skip the walk of each function's body.
+        scope.globals = _global_names(node) if self.has_global else set()
         for stmt in node.body:
             if isinstance(stmt, _FUNCS | ast.ClassDef):
                 scope.nested[stmt.name] = f"{qualname}.{stmt.name}"
@@ -446,6 +446,23 @@ def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _module_statements(stmt.orelse)
         elif isinstance(stmt, ast.With):
             yield from _module_statements(stmt.body)
+
+
+# Leaves no handler looks at: ``Load``/``Store`` contexts and operators, among the
+# nodes :func:`ast.iter_child_nodes` yields.
+_NO_VISIT = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """Yield the child nodes of ``node`` in order, as :func:`ast.iter_child_nodes`, less leaves."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST) and not isinstance(item, _NO_VISIT):
+                    yield item
+        elif isinstance(value, ast.AST) and not isinstance(value, _NO_VISIT):
+            yield value
 
 
 def _global_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

@@ -18,6 +18,7 @@ from migrate.checker import docs_extensions
 from migrate.checker import rules
 from migrate.checker.catalog import asyncfuncs
 from migrate.checker.catalog import blocking
+from migrate.checker.fixers import catalog as fixcatalog
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"
 EXTENSIONS_PAGE = DOCS.parent / "extensions.md"
@@ -57,6 +58,8 @@ def page(rule: rules.Rule) -> str:
         "",
         rule.summary,
         "",
+        fixcatalog.describe(rule.code),
+        "",
         "## Message",
         "",
         f"    {rule.message}",
@@ -93,11 +96,12 @@ def index() -> str:
     ]
     for category, prefix in rules.CATEGORIES.items():
         lines += [f"## {prefix}xx {category}", "", FAMILIES[category], ""]
-        lines += ["| code | name | summary | min |", "|---|---|---|---|"]
+        lines += ["| code | name | summary | fix | min |", "|---|---|---|---|---|"]
         for code, rule in rules.registry().items():
             if rule.category == category:
+                fix = fixcatalog.FIXES.get(code, ("none", ""))[0]
                 lines.append(
-                    f"| [{code}]({code}.md) | {rule.name} | {rule.summary} | "
+                    f"| [{code}]({code}.md) | {rule.name} | {rule.summary} | {fix} | "
                     f"{rule.effort_minutes:g} |"
                 )
         lines.append("")
@@ -125,6 +129,12 @@ def index() -> str:
         "[tool.migrate]",
         'mounted-wsgi = ["legacy"]  # folders or files, relative to this file',
         "```",
+        "## Fixes",
+        "",
+        "`fix` says what `migrate check --fix` does: *safe* fixes keep behaviour on Quart",
+        "and `--fix` applies them; *unsafe* ones change semantics or dependencies and need",
+        "`--fix --unsafe-fixes`; *none* means the finding needs a decision (display-only).",
+        "See [Convert your own app](../convert-your-app.md).",
         "",
         "## Effort estimate",
         "",
@@ -133,6 +143,8 @@ def index() -> str:
         "knows the codebase: it leaves out review, testing and the behaviour changes no",
         "static check can see (for example `get_json()` returning `None` on a wrong",
         "content type). Use it to compare codebases and to size the work, not to plan a day.",
+        "After `--fix` the estimate counts only the findings that remain: the fixed ones",
+        "took no editing time. `check` without `--fix` still counts every finding.",
         "",
     ]
     return "\n".join(lines)

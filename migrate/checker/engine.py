@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
+from collections.abc import Set
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
@@ -33,6 +35,7 @@ from migrate.checker import testing
 from migrate.checker import wsgi
 from migrate.checker.context import FileContext
 from migrate.checker.context import Handler
+from migrate.checker.fixers import config as fixconfig
 from migrate.checker.model import FileResult
 from migrate.checker.model import Finding
 from migrate.checker.symbols import Symbols
@@ -61,6 +64,7 @@ class Task:
     display: str
     module: str
     is_package: bool
+    text: str | None = None
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     files: int = 0
     lines: int = 0
+    results: list[FileResult] = field(default_factory=list)
 
 
 def is_test_file(name: str) -> bool:
@@ -85,16 +90,17 @@ def analyze(task: Task, local_roots: frozenset[str]) -> FileResult:
     ``error`` set and no findings; so does an internal error in a rule.
     """
     result = FileResult(path=task.display, module=task.module)
-    try:
-        data = Path(task.path).read_bytes()
-    except OSError as exc:
-        result.error = f"cannot read: {exc.strerror or exc}"
-        return result
-    try:
-        source = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        result.error = f"not UTF-8 (byte {exc.start})"
-        return result
+    if task.text is not None:
+        source = task.text
+    else:
+        try:
+            source = read_source(Path(task.path))
+        except OSError as exc:
+            result.error = f"cannot read: {exc.strerror or exc}"
+            return result
+        except UnicodeDecodeError as exc:
+            result.error = f"not UTF-8 (byte {exc.start})"
+            return result
     try:
         if depfiles.is_dependency_file(Path(task.path)) and not task.path.endswith(".py"):
             result.findings = depfiles.check_file(task.display, source)
@@ -118,6 +124,11 @@ def analyze(task: Task, local_roots: frozenset[str]) -> FileResult:
     return result
 
 
+def read_source(path: Path) -> str:
+    """Return the text of ``path`` decoded as UTF-8; raises ``OSError``/``UnicodeDecodeError``."""
+    return path.read_bytes().decode("utf-8")
+
+
 def _analyze_python(task: Task, source: str, local_roots: frozenset[str]) -> FileResult:
     tree = ast.parse(source, filename=task.display)
     symbols = Symbols(task.module, task.is_package)
@@ -135,22 +146,31 @@ def _analyze_chunk(tasks: Sequence[Task], local_roots: frozenset[str]) -> list[F
     return [analyze(task, local_roots) for task in tasks]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """Return ``path`` as printed: relative to the working directory when under it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
 
-def analyze_all(files: Sequence[Path], jobs: int | None = None) -> list[FileResult]:
+def analyze_all(
+    files: Sequence[Path],
+    jobs: int | None = None,
+    overlay: Mapping[str, str] | None = None,
+) -> list[FileResult]:
     """Run the per-file pass over ``files``, in worker processes when there are many.
 
     ``jobs`` caps the number of processes (default: the CPU count; 1 = serial).
+    ``overlay`` maps a file's printed path to text read instead of the file's
+    (the rounds of ``--fix`` check text not yet written).
     """
     tasks = []
+    overlay = overlay or {}
     for path in files:
         module, is_package = module_name(path) if path.suffix == ".py" else ("", False)
-        tasks.append(Task(str(path), _display(path), module, is_package))
+        display = display_path(path)
+        tasks.append(Task(str(path), display, module, is_package, overlay.get(display)))
     tasks = _unique_modules(tasks)
     local_roots = frozenset(t.module.partition(".")[0] for t in tasks if t.module)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(tasks) // 16))
@@ -208,7 +228,7 @@ def _unique_modules(tasks: list[Task]) -> list[Task]:
             and not task.is_package
         ):
             dotted = Path(task.display).with_suffix("").as_posix().strip("./").replace("/", ".")
-            task = Task(task.path, task.display, dotted or task.module, task.is_package)
+            task = Task(task.path, task.display, dotted or task.module, task.is_package, task.text)
         out.append(task)
     return out
 
@@ -258,12 +278,70 @@ def _response_timeout(results: Sequence[FileResult]) -> list[Finding]:
     ]
 
 
+def _closed_error_checks(results: Sequence[FileResult]) -> list[Finding]:
+    # QM681: only where the run has a sqlite3 (or aiosqlite) connection that QM409 moves.
+    if not any(r.connects_sqlite for r in results):
+        return []
+    rule = rules.get("QM681")
+    out = []
+    for r in results:
+        for s, what in r.sqlite_error_checks:
+            message = rule.format(what=what)
+            out.append(Finding(r.path, s.line, s.col, "QM681", message, s.end_line, s.end_col))
+    return out
+
+
+def _error_page_asserts(results: Sequence[FileResult], overlay: Mapping[str, str]) -> list[Finding]:
+    # QM609: Quart's TESTING-mode 500 page quotes source lines of the failing frames, so
+    # a literal needle can only match a crash when a Python file of the run (not a test)
+    # holds its text; a needle that is not a literal (a parametrised message) may.
+    asserts = [(r, item) for r in results for item in r.body_asserts]
+    if not asserts:
+        return []
+    sources = []
+    for result in results:
+        if not result.path.endswith(".py") or is_test_file(Path(result.path).name):
+            continue
+        try:
+            sources.append(overlay.get(result.path) or read_source(Path(result.path)))
+        except (OSError, UnicodeDecodeError):
+            continue
+    rule = rules.get("QM609")
+    out = []
+    for result, (span, what, needle) in asserts:
+        if needle is not None and not any(needle in text for text in sources):
+            continue
+        message = rule.format(what=what)
+        out.append(
+            Finding(result.path, span.line, span.col, "QM609", message, span.end_line, span.end_col)
+        )
+    return out
+
+
+def _pytest_asyncio(
+    results: Sequence[FileResult], findings: list[Finding], overlay: Mapping[str, str]
+) -> list[Finding]:
+    out = []
+    for result in results:
+        if Path(result.path).name != "pyproject.toml":
+            continue
+        try:
+            text = overlay.get(result.path) or read_source(Path(result.path))
+        except (OSError, UnicodeDecodeError):
+            continue
+        found = fixconfig.pytest_asyncio_finding(result.path, text, findings)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 def run(
     files: Sequence[Path],
     enabled: frozenset[str],
     jobs: int | None = None,
     context: Sequence[Path] = (),
     mounted: Sequence[Path] = (),
+    overlay: Mapping[str, str] | None = None,
 ) -> Report:
     """Check ``files`` and return the findings of the ``enabled`` codes, sorted.
 
@@ -273,13 +351,33 @@ def run(
     :func:`migrate.mount_wsgi`: it keeps running as WSGI in worker threads, so its
     views, hooks and helpers do not become async and its Flask imports, extensions
     and settings stay; only what breaks the mount is reported there (see
-    :data:`MOUNT_CODES`).
+    :data:`MOUNT_CODES`). ``overlay`` is passed to :func:`analyze_all`.
     """
-    named = {_display(path) for path in files}
-    extra = [path for path in context if _display(path) not in named]
-    every = analyze_all([*files, *extra], jobs)
+    named = {display_path(path) for path in files}
+    extra = [path for path in context if display_path(path) not in named]
+    every = analyze_all([*files, *extra], jobs, overlay)
+    return finish(every, enabled, overlay, named, mounted)
+
+
+def finish(
+    every: Sequence[FileResult],
+    enabled: frozenset[str],
+    overlay: Mapping[str, str] | None = None,
+    named: Set[str] | None = None,
+    mounted: Sequence[Path] = (),
+) -> Report:
+    """Run the whole-run pass over per-file results and filter by ``enabled`` and noqa.
+
+    ``every`` holds the results of the checked files and of their context files;
+    ``named`` the printed paths of the checked ones (default: all of ``every``), the
+    only ones reported, counted and kept in ``Report.results``. ``overlay`` maps
+    printed paths to text that replaces the file's (see :func:`analyze_all`);
+    ``mounted`` is as for :func:`run`.
+    """
+    if named is None:
+        named = {r.path for r in every}
     results = [r for r in every if r.path in named]
-    report = Report(files=len(results))
+    report = Report(files=len(results), results=results)
     parsed = [r for r in every if r.error is None]
     kept_wsgi = {r.path for r in parsed if _under(r.path, mounted)}
     for result in parsed:
@@ -291,6 +389,9 @@ def run(
     findings += callgraph.propagate(parsed)
     findings += _max_content_length(parsed)
     findings += _response_timeout(parsed)
+    findings += _closed_error_checks(parsed)
+    findings += _error_page_asserts(parsed, overlay or {})
+    findings += _pytest_asyncio(parsed, findings, overlay or {})
     by_path = {r.path: r for r in parsed}
     kept = set()
     for finding in findings:

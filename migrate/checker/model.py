@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migrate.checker.edits import Fix
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -16,6 +20,8 @@ class Finding:
     """One reported problem: ``path:line:col: code message``.
 
     ``end_line``/``end_col`` close the range (end column exclusive, 1-based).
+    ``fix`` is the rewrite ``--fix`` can apply (see :mod:`migrate.checker.edits`);
+    it takes no part in comparisons.
     """
 
     path: str
@@ -25,6 +31,7 @@ class Finding:
     message: str
     end_line: int
     end_col: int
+    fix: Fix | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,11 @@ class FileResult:
     uses_sqlalchemy: bool = False
     #: Functions passed by name to a worker thread (``run_sync(f)``, ``pool.run(f, ...)``).
     thread_refs: list[str] = field(default_factory=list)
+    connects_sqlite: bool = False
+    sqlite_error_checks: list[tuple[Span, str]] = field(default_factory=list)
+    #: QM609 candidates: a body assertion's span, what it reads (``response.data``) and
+    #: its needle's text when the needle is a literal (``None`` otherwise).
+    body_asserts: list[tuple[Span, str, str | None]] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     file_noqa: bool = False
     error: str | None = None

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from migrate.checker import rules
+from migrate.checker.edits import DISPLAY_ONLY
+from migrate.checker.edits import SAFE
+from migrate.checker.edits import UNSAFE
 from migrate.checker.engine import Report
 from migrate.checker.model import Finding
 
@@ -39,12 +42,65 @@ def _duration(minutes: float) -> str:
     return f"{minutes / 60:.1f} h"
 
 
-def text(report: Report, summary: bool = True) -> str:
-    """Return ``path:line:col: CODE message`` lines, then a summary by rule and by file."""
-    lines = [f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}" for f in report.findings]
+def _mark(finding: Finding) -> str:
+    fix = finding.fix
+    if fix is None or fix.applicability == DISPLAY_ONLY:
+        return ""
+    return " [*]" if fix.applicability == SAFE else " [-]"
+
+
+def fixed(counts: Counter[str]) -> str:
+    """Return ``Fixed N findings:`` and one line per rule (as ``ruff --show-fixes``)."""
+    total = sum(counts.values())
+    lines = [f"Fixed {total} findings" + (":" if total else ".")]
+    for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {count:5d}  {code}  {rules.get(code).name}")
+    return "\n".join(lines) + "\n"
+
+
+def _fix_summary(report: Report, done: Counter[str] | None, unsafe: bool) -> list[str]:
+    safe = sum(1 for f in report.findings if f.fix and f.fix.applicability == SAFE)
+    risky = sum(1 for f in report.findings if f.fix and f.fix.applicability == UNSAFE)
+    lines = []
+    if done is not None:
+        left = len(report.findings)
+        lines.append(f"Fixed {sum(done.values())} findings; {left} remain{'s' * (left == 1)}.")
+    if safe and done is None:
+        lines.append(f"{safe} fixable with `--fix` [*].")
+    if risky and not (done is not None and unsafe):
+        lines.append(f"{risky} more fixable with `--fix --unsafe-fixes` [-].")
+    undecided = sorted(
+        {f.code for f in report.findings if f.fix is None or f.fix.applicability == DISPLAY_ONLY}
+    )
+    if undecided:
+        lines.append("Rules needing a decision: " + ", ".join(undecided) + ".")
+    return lines
+
+
+def text(
+    report: Report,
+    summary: bool = True,
+    fixed: Counter[str] | None = None,
+    unsafe: bool = False,
+    fixes: bool = False,
+) -> str:
+    """Return ``path:line:col: CODE message`` lines, then a summary by rule and by file.
+
+    A finding with a fix is marked ``[*]`` (safe) or ``[-]`` (unsafe). ``fixed``
+    (from ``--fix``) counts the findings fixed per code; the summary then says
+    how many remain, and the effort estimate counts only those. ``fixes`` says the
+    findings' fixes were worked out (``--show-fixes``): the summary counts them.
+    """
+    marks = fixes or fixed is not None
+    lines = [
+        f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}{_mark(f) if marks else ''}"
+        for f in report.findings
+    ]
     if not summary:
         return "\n".join(lines) + ("\n" if lines else "")
     if not report.findings:
+        if fixed is not None:
+            lines.append(f"Fixed {sum(fixed.values())} findings; none remain.")
         lines.append(f"No findings in {report.files} files ({report.lines} lines).")
         return "\n".join(lines) + "\n"
     by_rule = Counter(f.code for f in report.findings)
@@ -62,6 +118,8 @@ def text(report: Report, summary: bool = True) -> str:
     lines += ["", "By file:"]
     for path, count in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {count:5d}  {path}")
+    if fixes or fixed is not None:
+        lines += ["", *_fix_summary(report, fixed, unsafe)]
     minutes = effort_minutes(report.findings)
     lines += ["", f"Estimated effort: {_duration(minutes)} ({EFFORT_NOTE})."]
     return "\n".join(lines) + "\n"
@@ -83,7 +141,7 @@ def as_json(report: Report, docs_url: str | None = None) -> str:
             "filename": str(Path(f.path).resolve()),
             "location": {"row": f.line, "column": f.col},
             "end_location": {"row": f.end_line, "column": f.end_col},
-            "fix": None,
+            "fix": f.fix.as_json() if f.fix is not None else None,
             "noqa_row": f.line,
             "url": rule_url(f.code, docs_url),
             "name": rules.get(f.code).name,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from migrate.checker.model import CallSite
 from migrate.checker.symbols import dotted
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ KEYWORDS = {
 }
 BODY_ATTRS = frozenset({"data", "json", "text"})
 BODY_CALLS = frozenset({"get_json", "get_data"})
+RESPONSE_NAMES = frozenset({"response", "resp", "rv"})
 FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
 
@@ -104,6 +106,9 @@ def on_call(ctx: FileContext, node: ast.AST) -> None:
     if not isinstance(func, ast.Attribute):
         return
     receiver, attr = func.value, func.attr
+    if attr == "setattr" and dotted(receiver) == "monkeypatch":
+        _check_replacement(ctx, node)
+        return
     if attr in REQUESTS and is_client(ctx, receiver):
         if not ctx.is_awaited(node):
             ctx.report(node, "QM601", what=f"{_text(receiver)}.{attr}")
@@ -169,7 +174,7 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
     value = node.value
     if is_client(ctx, value) and not isinstance(value, ast.Await):
         tag = "t:client"
-    elif _client_request(ctx, value):
+    elif _client_request(ctx, value) or _helper_response(ctx, node):
         tag = "t:response"
     else:
         return
@@ -177,11 +182,60 @@ def on_assign(ctx: FileContext, node: ast.AST) -> None:
         ctx.bind_tag(target, tag)
 
 
+def _helper_response(ctx: FileContext, node: ast.Assign) -> bool:
+    # ``response = auth.login()``: a test helper on a fixture parameter that sends a
+    # request; only names that say they hold a response are taken for one.
+    value = node.value.value if isinstance(node.value, ast.Await) else node.value
+    if not ctx.is_test_file or not ctx.scopes or not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    on_fixture = (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ctx.scopes[-1].params
+        and not _annotated(ctx.scopes[-1].node, func.value.id)
+    )
+    names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return on_fixture and bool(names) and all(n in RESPONSE_NAMES for n in names)
+
+
+def _annotated(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    # ``api: httpx.Client``: a typed fixture says what it is, and it is not a test helper.
+    args = (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+    return any(a.arg == name and a.annotation is not None for a in args)
+
+
+def _check_replacement(ctx: FileContext, node: ast.Call) -> None:
+    # ``monkeypatch.setattr("pkg.db.init_db", fake_init_db)``: the replacement is called
+    # where the original is, so it becomes async with it (an edge of the call graph).
+    if len(node.args) < 2 or not ctx.scopes:
+        return
+    target, replacement = node.args[0], node.args[1]
+    if not isinstance(target, ast.Constant) or not isinstance(target.value, str):
+        return
+    if target.value.partition(".")[0] not in ctx.local_roots:
+        return
+    if not isinstance(replacement, ast.Name):
+        return
+    qualname = ctx.callee_qualname(replacement)
+    for summary in ctx.result.functions:
+        if summary.qualname == qualname:
+            text = target.value.rpartition(".")[2]
+            summary.calls.append(CallSite(target.value, ctx.span(node), True, text))
+
+
 def on_with(ctx: FileContext, node: ast.AST) -> None:
-    """Report ``with client:`` and ``with client.session_transaction()``."""
+    """Report ``with client:`` and ``with client.session_transaction()``.
+
+    Also keep (for QM681, decided run-wide) a ``pytest.raises`` of
+    ``sqlite3.ProgrammingError`` whose message the test reads.
+    """
     assert isinstance(node, ast.With)
     for item in node.items:
         expr = item.context_expr
+        if ctx.is_test_file and _closed_error_check(ctx, node, item):
+            what = (ast.get_source_segment(ctx.source, expr) or "pytest.raises(...)").split("\n")[0]
+            ctx.result.sqlite_error_checks.append((ctx.span(expr), what))
         if (
             isinstance(expr, ast.Call)
             and isinstance(expr.func, ast.Attribute)
@@ -195,7 +249,54 @@ def on_with(ctx: FileContext, node: ast.AST) -> None:
                 ctx.bind_tag(item.optional_vars, "t:client")
 
 
+def _closed_error_check(ctx: FileContext, node: ast.With, item: ast.withitem) -> bool:
+    expr = item.context_expr
+    if not isinstance(expr, ast.Call) or ctx.symbols.resolve(expr.func) != "pytest.raises":
+        return False
+    if not expr.args or not any(
+        ctx.symbols.resolve(sub) == "sqlite3.ProgrammingError"
+        for sub in ast.walk(expr.args[0])
+        if isinstance(sub, ast.Attribute | ast.Name)
+    ):
+        return False
+    if any(k.arg == "match" for k in expr.keywords):
+        return True
+    if not isinstance(item.optional_vars, ast.Name):
+        return False
+    name = item.optional_vars.id
+    # The message is read after the block: ``str(e.value)``, ``e.value.args``, ``e.match(...)``.
+    scope = _enclosing_body(ctx.tree, node)
+    return any(
+        isinstance(sub, ast.Attribute)
+        and sub.attr in ("value", "match")
+        and isinstance(sub.value, ast.Name)
+        and sub.value.id == name
+        for stmt in scope
+        for sub in ast.walk(stmt)
+    )
+
+
+def _enclosing_body(tree: ast.Module, node: ast.With) -> list[ast.stmt]:
+    body: list[ast.stmt] = tree.body
+    for candidate in ast.walk(tree):
+        if isinstance(candidate, ast.FunctionDef | ast.AsyncFunctionDef):
+            end = candidate.end_lineno or candidate.lineno
+            if candidate.lineno <= node.lineno <= end and any(
+                sub is node for sub in ast.walk(candidate)
+            ):
+                body = candidate.body
+    return body
+
+
+def on_connect(ctx: FileContext, node: ast.AST) -> None:
+    """Note a ``sqlite3.connect`` / ``aiosqlite.connect`` call (QM681 needs one in the run)."""
+    assert isinstance(node, ast.Call)
+    if ctx.symbols.resolve(node.func) in ("sqlite3.connect", "aiosqlite.connect"):
+        ctx.result.connects_sqlite = True
+
+
 HANDLERS: list[tuple[type[ast.AST], Handler]] = [
+    (ast.Call, on_connect),
     (ast.FunctionDef, on_function),
     (ast.AsyncFunctionDef, on_function),
     (ast.Call, on_call),

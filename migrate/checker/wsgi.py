@@ -267,12 +267,24 @@ def _check_receiver(ctx: FileContext, node: ast.Call) -> None:
 
 
 def on_any_function(ctx: FileContext, node: ast.AST) -> None:
-    """Remember commands decorated with ``with_appcontext``."""
+    """Remember commands decorated with ``with_appcontext`` or pushing an app context."""
     assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     for dec in node.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
         if (dotted(target) or "").endswith("with_appcontext"):
             ctx.app_context_commands.add(node.name)
+    # ``async with script_info.load_app().app_context():`` in the command's own body.
+    if "app_context" not in ctx.source:
+        return
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.AsyncWith) and any(
+            isinstance(item.context_expr, ast.Call)
+            and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr == "app_context"
+            for item in sub.items
+        ):
+            ctx.app_context_commands.add(node.name)
+            break
 
 
 def on_function(ctx: FileContext, node: ast.AST) -> None:

@@ -149,8 +149,8 @@ QM309 = Rule(
     "sync-blocking-function",
     CAT,
     "A sync function on the event loop that makes a blocking call.",
-    "`{name}` must become `async def`: its blocking call `{call}` (line {line}) becomes an "
-    "awaited async call or `await run_sync(...)`",
+    "`{name}` runs on the event loop and blocks in `{call}` (line {line}): make it `async def` "
+    "around an async client, or keep it sync and call it as `await run_sync({name})(...)`",
     "def get_db():\n    if 'db' not in g:\n        g.db = sqlite3.connect(DATABASE)\n    return g.db",
     "async def get_db():\n    if 'db' not in g:\n        g.db = await aiosqlite.connect(DATABASE)\n"
     "    return g.db",

@@ -157,10 +157,16 @@ RULES = (
         "QM409",
         "blocking-sqlite3",
         "`sqlite3` connections and their methods.",
-        "use aiosqlite (`async with aiosqlite.connect(...)`, `await db.execute(...)`) " + RUN_SYNC,
+        "use aiosqlite (`await aiosqlite.connect(...)`, `await db.execute(...)`); not "
+        "`run_sync`: a sqlite3 connection works only in the thread that opened it",
         "db = sqlite3.connect(path)\nrow = db.execute(sql, args).fetchone()",
         "db = await aiosqlite.connect(path)\nrow = await (await db.execute(sql, args)).fetchone()",
-        "Reported by neither flake8-async nor ruff.",
+        "Reported by neither flake8-async nor ruff. A sqlite3 connection refuses calls from "
+        "any thread but its own (`check_same_thread`), so `run_sync` on a connection kept in "
+        "`g` fails as soon as two calls land on different worker threads. The fix (unsafe) "
+        "moves the connection to aiosqlite and awaits every use of it across the run, tests "
+        "included; aiosqlite raises `ValueError` where sqlite3 raises `ProgrammingError` for "
+        "a closed connection.",
         F,
         15.0,
     ),

@@ -78,7 +78,15 @@ EXTENSIONS = (
     Extension(
         "flask_limiter",
         "Flask-Limiter",
-        "use quart-rate-limiter (`RateLimiter(app)`, `@rate_limit(limit, period)`)",
+        "remove it before the app serves: its before-request hook reads Flask's `request`, so "
+        "on Quart every request fails (working outside of request context). Replace it with "
+        "quart-rate-limiter (`RateLimiter(app)`; `@rate_limit(limit, timedelta(seconds=...))` "
+        "under the route decorator; its `RateLimitExceeded` for the 429 handler). No fix does "
+        "this for you: quart-rate-limiter counts every request before the view runs, so "
+        "`deduct_when=`/`cost=` (count only failures), `error_message=` and "
+        "`current_app.extensions['limiter']` have no counterpart; for those count in the view "
+        "with the `limits` library's async strategies (`limits.aio`), as `quart_app`'s "
+        "`LoginLimiter` does",
         "works",
         "quart-rate-limiter 0.12.1: the second call within the limit answers 429; "
         "in-memory counts are per worker process",

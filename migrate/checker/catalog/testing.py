@@ -13,7 +13,7 @@ CAT = "tests"
 S = "Quart src/quart/testing/client.py, docs/how_to_guides/testing.rst"
 
 
-RULES = (
+_RULES = (
     Rule(
         "QM601",
         "sync-test-client",
@@ -148,8 +148,52 @@ RULES = (
         "to its ASGI layer, which answers with a traceback page holding the source lines "
         "around the failing frame, so a view that crashes on the line that builds the message "
         "still makes the assertion pass. Reported when the test never reads `status_code` "
-        "or `status`.",
+        "or `status` and its needle could be on that page: not a literal (a parametrised "
+        "message), or a literal that a Python file of the run holds (the page quotes Python "
+        "source, not templates).",
         "Quart src/quart/asgi.py (_handle_exception), src/quart/app.py (handle_exception)",
         1.0,
     ),
 )
+
+QM680 = Rule(
+    "QM680",
+    "pytest-asyncio-config",
+    CAT,
+    "Tests become async but pytest-asyncio is not configured.",
+    'tests become `async def`: run them with pytest-asyncio, `asyncio_mode = "auto"` '
+    "in `[tool.pytest.ini_options]`",
+    "[tool.pytest.ini_options]\ntestpaths = ['tests']",
+    "[tool.pytest.ini_options]\nasyncio_mode = 'auto'\n"
+    "asyncio_default_fixture_loop_scope = 'function'\ntestpaths = ['tests']",
+    "Without it pytest skips `async def` tests (strict mode needs `@pytest.mark.asyncio` on "
+    "each test and `@pytest_asyncio.fixture` on each async fixture). Reported at "
+    "`pyproject.toml` when a test function or fixture of the run becomes async (QM3xx) and "
+    "`asyncio_mode` is not set there; a project configuring pytest in `pytest.ini`, "
+    "`setup.cfg` or `tox.ini` sets it there by hand.",
+    "pytest-asyncio docs/reference/configuration.rst",
+    2.0,
+)
+QM681 = Rule(
+    "QM681",
+    "sqlite3-closed-error-message",
+    CAT,
+    "A test checks the message of sqlite3's error on a closed connection.",
+    "`{what}` checks sqlite3's message for a closed connection; aiosqlite raises "
+    '`ValueError("no active connection")` instead: decide what the test should prove '
+    "(that the connection is closed) and assert that, or keep the connection on sqlite3",
+    "with pytest.raises(sqlite3.ProgrammingError) as e:\n    db.execute('SELECT 1')\n"
+    "assert 'closed' in str(e.value)",
+    "with pytest.raises((sqlite3.ProgrammingError, ValueError)):\n    await db.execute('SELECT 1')",
+    "QM409's fix moves a sqlite3 connection to aiosqlite, whose closed connection raises "
+    '`ValueError` with another message, where sqlite3 raises `ProgrammingError("Cannot '
+    'operate on a closed database.")`. The fix widens `pytest.raises(sqlite3.ProgrammingError)` '
+    "to accept both; a test that also reads the error's message (`e.value`, `match=`) fails "
+    "after it, and no rewrite knows what the test meant. Reported in test files that use "
+    "`pytest.raises` with `sqlite3.ProgrammingError` and read the message, when the run "
+    "connects with `sqlite3.connect` or `aiosqlite.connect`. Display-only.",
+    "aiosqlite src/aiosqlite/core.py (Connection._conn: no active connection); "
+    "CPython Modules/_sqlite/connection.c (Cannot operate on a closed database.)",
+    5.0,
+)
+RULES: tuple[Rule, ...] = (*_RULES, QM680, QM681)

@@ -32,6 +32,12 @@ def test_status_checked(client):  # error: QM306
     assert b"ok" in response.data  # error: QM607  # ok: QM609
 
 
+def test_template_text(client):  # error: QM306
+    response = client.get("/users/1")  # error: QM601
+    # Only a template holds this text: a crash page, which quotes Python source, cannot.
+    assert b"Welcome back to the shop" in response.data  # error: QM607  # ok: QM609
+
+
 def test_webtest():
     wt = TestApp(app)  # error: QM706
     wt.get("/users/1")

@@ -1,0 +1,117 @@
+"""What ``--fix`` does for each rule: applicability and a sentence, for the rule pages.
+
+Rules not listed have no fix: their findings need a decision (display-only).
+The fixers themselves are in :mod:`migrate.checker.fixers.rules` and its siblings;
+a test keeps this table and them in step.
+"""
+
+from __future__ import annotations
+
+from migrate.checker.edits import SAFE
+from migrate.checker.edits import UNSAFE
+
+_ASYNC_DEF = (
+    SAFE,
+    "`def` becomes `async def`. Not for special methods (`__init__`), properties, or a "
+    "click command: its body moves into a nested `async def` run by `asyncio.run` inside "
+    "`script_info.load_app().app_context()` (`@click.pass_obj`).",
+)
+_AWAIT = (
+    SAFE,
+    "`await` goes before the call, in parentheses when an attribute, index or call follows.",
+)
+
+FIXES: dict[str, tuple[str, str]] = {
+    "QM101": (SAFE, "the import's package `flask` becomes `quart`."),
+    "QM102": (SAFE, "`Flask` becomes `Quart` in the import and at each use."),
+    "QM103": (SAFE, "`flask.X` becomes `quart.X`."),
+    "QM104": (
+        SAFE,
+        "the renamed class's new name (`QuartClient`, `QuartCliRunner`, `QuartGroup`).",
+    ),
+    "QM201": (SAFE, '`await` goes before the body property or call: `(await request.form)["x"]`.'),
+    "QM203": _AWAIT,
+    "QM204": _AWAIT,
+    "QM205": (SAFE, "`await`, and Flask's keywords renamed to Quart's."),
+    "QM206": (SAFE, "`await`, and `path=` renamed to `file_name=`."),
+    "QM207": _AWAIT,
+    "QM208": _AWAIT,
+    "QM209": (SAFE, "`async with await app.open_resource(...)`, and `await` on the file's reads."),
+    "QM210": _AWAIT,
+    "QM211": (SAFE, "`with` becomes `async with` (one context manager per statement only)."),
+    "QM212": _AWAIT,
+    "QM213": (SAFE, "`.render(...)` becomes `await ....render_async(...)`."),
+    "QM214": (
+        UNSAFE,
+        "`with app.app_context():` becomes `@app.before_serving` over `async def start_up():` "
+        "(the block keeps its indentation). The work then runs when the server starts, not "
+        "when the factory is called: tests must start the app with `async with "
+        "app.test_app()`.",
+    ),
+    "QM301": _ASYNC_DEF,
+    "QM302": _ASYNC_DEF,
+    "QM303": _ASYNC_DEF,
+    "QM304": _ASYNC_DEF,
+    "QM305": _ASYNC_DEF,
+    "QM306": _ASYNC_DEF,
+    "QM307": (
+        SAFE,
+        "`await` goes before the call, where the calling function is or becomes `async def`.",
+    ),
+    "QM309": (UNSAFE, "`def` becomes `async def`, with the fix of its blocking call."),
+    "QM401": (UNSAFE, "`time.sleep(s)` becomes `await asyncio.sleep(s)`."),
+    "QM404": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
+    "QM405": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
+    "QM407": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
+    "QM409": (
+        UNSAFE,
+        "the connection moves to aiosqlite (`await aiosqlite.connect(...)`) and every use of "
+        "it in the run is awaited, tests included; `conn.IntegrityError` becomes "
+        "`sqlite3.IntegrityError`; `pytest.raises(sqlite3.ProgrammingError)` also accepts "
+        "aiosqlite's `ValueError`.",
+    ),
+    "QM414": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
+    "QM415": (UNSAFE, "the hashing moves to the worker pool: `await run_sync(f)(...)`."),
+    "QM504": (
+        UNSAFE,
+        "the requirement's name `flask` becomes `quart` (its version bound stays: check it); "
+        "`aiosqlite` is added after it when the run moves a sqlite3 connection to aiosqlite.",
+    ),
+    "QM601": _AWAIT,
+    "QM602": (
+        SAFE,
+        "`async with` for `session_transaction()`. A `with client:` block is dropped: its "
+        "requests are sent as plain statements and the statements that read `session`, `g` "
+        "or `request` run in `client.app.test_request_context(...)` with the client's "
+        "cookies, after `preprocess_request()`.",
+    ),
+    "QM603": (SAFE, "`data=` becomes `form=`."),
+    "QM604": (
+        SAFE,
+        '`content_type=x` becomes `headers={"Content-Type": x}` (other keywords: none).',
+    ),
+    "QM606": (
+        SAFE,
+        '`set_cookie(key, value)` gets the server name first: `set_cookie("localhost", key, value)`.',
+    ),
+    "QM607": (SAFE, "`await` before the body; `.text` becomes `await ....get_data(as_text=True)`."),
+    "QM680": (
+        SAFE,
+        '`asyncio_mode = "auto"` and the fixture loop scope go into `[tool.pytest.ini_options]`; '
+        "`pytest-asyncio` joins a `test`/`dev` extra that lists pytest on one line.",
+    ),
+    "QM709": (
+        UNSAFE,
+        '`app.config["MAX_CONTENT_LENGTH"] = None` after `app = Flask(...)`: Flask\'s '
+        "unlimited body size, kept. Choose a limit instead where the app takes uploads.",
+    ),
+}
+
+
+def describe(code: str) -> str:
+    """Return the rule page's line about ``code``'s fix."""
+    if code not in FIXES:
+        return "Fix: none (display-only): the finding needs a decision."
+    applicability, what = FIXES[code]
+    flag = "`--fix`" if applicability == SAFE else "`--fix --unsafe-fixes`"
+    return f"Fix: {applicability}, applied by {flag}: {what}"

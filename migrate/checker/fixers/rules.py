@@ -1,0 +1,374 @@
+"""Fixers of the findings that one file's tree is enough for, keyed by rule code.
+
+Each fixer takes the file (:class:`~migrate.checker.fixers.base.Source`), the
+finding and the run's facts, and returns a :class:`~migrate.checker.edits.Fix`
+or ``None`` when the finding's shape is one it does not rewrite (the finding
+then stays, to be decided by hand).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from migrate.checker.awaitables import SEND_FILE_RENAMES
+from migrate.checker.edits import SAFE
+from migrate.checker.edits import UNSAFE
+from migrate.checker.edits import Edit
+from migrate.checker.edits import Fix
+from migrate.checker.fixers import clients
+from migrate.checker.fixers import commands
+from migrate.checker.fixers.base import FUNCS
+from migrate.checker.fixers.base import RunInfo
+from migrate.checker.fixers.base import Source
+from migrate.checker.imports import RENAMED
+from migrate.checker.model import Finding
+from migrate.checker.symbols import dotted
+
+Fixer = Callable[[Source, Finding, RunInfo], Fix | None]
+KEY = tuple[int, int, int, int]
+
+# Module functions whose blocking call moves to the worker pool with ``run_sync``.
+# Connections and clients are not here: a sqlite3 connection is bound to its thread.
+RUN_SYNC_CODES = frozenset({"QM404", "QM405", "QM407", "QM414", "QM415"})
+RUN_SYNC_IMPORT = "from quart.utils import run_sync"
+
+
+def _key(finding: Finding) -> KEY:
+    return (finding.line, finding.col, finding.end_line, finding.end_col)
+
+
+def _fix(edits: list[Edit | None], applicability: str, message: str) -> Fix | None:
+    kept = tuple(e for e in edits if e is not None)
+    return Fix(kept, applicability, message) if kept else None
+
+
+# -- QM1xx imports --------------------------------------------------------------
+
+
+def fix_import(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM101: ``flask`` → ``quart`` in the import's module name."""
+    node = src.find(_key(finding), ast.ImportFrom, ast.alias)
+    if node is None:
+        return None
+    if isinstance(node, ast.ImportFrom):
+        at = src.find_word(node, "flask")
+    elif isinstance(node, ast.alias):
+        at = src.start(node) if node.name.partition(".")[0] == "flask" else None
+    else:
+        return None
+    if at is None:
+        return None
+    return _fix([src.name_edit(*at, "flask", "quart")], SAFE, "Import from `quart`")
+
+
+def _rename_last(src: Source, node: ast.AST, old: str, new: str) -> Edit | None:
+    if isinstance(node, ast.alias):
+        return src.name_edit(*src.start(node), old, new) if node.name.endswith(old) else None
+    if isinstance(node, ast.Name):
+        return src.replace(node, new) if node.id == old else None
+    if isinstance(node, ast.Attribute) and node.attr == old:
+        line, col = src.end(node)
+        return Edit(line, col - len(old), line, col, new)
+    return None
+
+
+def fix_flask_class(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM102: ``Flask`` → ``Quart`` (the import's name, each use, ``flask.Flask``)."""
+    node = src.find(_key(finding), ast.alias, ast.Attribute, ast.Name)
+    if node is None:
+        return None
+    edits = [_rename_last(src, node, "Flask", "Quart")]
+    if isinstance(node, ast.alias) and node.name != "Flask":
+        edits = []
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "flask"
+    ):
+        edits.append(src.replace(node.value, "quart"))
+    return _fix(edits, SAFE, "Use `Quart`")
+
+
+def fix_module_attribute(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM103: ``flask.X`` → ``quart.X`` after ``import flask``."""
+    node = src.find(_key(finding), ast.Attribute)
+    if not isinstance(node, ast.Attribute) or not isinstance(node.value, ast.Name):
+        return None
+    return _fix([src.replace(node.value, "quart")], SAFE, "Use the `quart` module")
+
+
+def fix_renamed(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM104: ``FlaskClient`` → ``QuartClient`` and the other renamed classes."""
+    node = src.find(_key(finding), ast.alias, ast.Attribute, ast.Name)
+    if node is None:
+        return None
+    for old, new in RENAMED.items():
+        edit = _rename_last(src, node, old.rpartition(".")[2], new.rpartition(".")[2])
+        if edit is not None:
+            return _fix([edit], SAFE, f"Use `{new.rpartition('.')[2]}`")
+    return None
+
+
+# -- awaits -------------------------------------------------------------------------
+
+
+def _await(src: Source, finding: Finding, run: RunInfo, *kinds: type[ast.AST]) -> Fix | None:
+    node = src.find(_key(finding), *kinds)
+    if node is None or not src.can_await(node, run):
+        return None
+    return Fix(tuple(src.await_edits(node)), SAFE, "Add `await`")
+
+
+def fix_await_call(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM203, QM204, QM207, QM208, QM210, QM212, QM307, QM601: ``await`` the call."""
+    return _await(src, finding, run, ast.Call)
+
+
+def fix_await_any(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM201: ``await`` the body property or call (``(await request.form)["x"]``)."""
+    return _await(src, finding, run, ast.Attribute, ast.Call)
+
+
+def _keyword_renames(src: Source, call: ast.Call, table: dict[str, str]) -> list[Edit | None]:
+    edits: list[Edit | None] = []
+    for keyword in call.keywords:
+        if keyword.arg in table:
+            line, col = src.start(keyword)
+            edits.append(src.name_edit(line, col, keyword.arg, table[keyword.arg]))
+    return edits
+
+
+def fix_send_file(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM205, QM206: ``await`` and Quart's keyword names."""
+    node = src.find(_key(finding), ast.Call)
+    if not isinstance(node, ast.Call) or not src.can_await(node, run):
+        return None
+    table = SEND_FILE_RENAMES if finding.code == "QM205" else {"path": "file_name"}
+    edits = [*src.await_edits(node), *_keyword_renames(src, node, table)]
+    return _fix(edits, SAFE, "Add `await` and use Quart's keywords")
+
+
+def _with_of(src: Source, node: ast.AST) -> ast.With | None:
+    item = src.parent(node)
+    stmt = src.parent(item) if isinstance(item, ast.withitem) else None
+    if isinstance(stmt, ast.With) and len(stmt.items) == 1 and item is stmt.items[0]:
+        return stmt
+    return None
+
+
+def fix_open_resource(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM209: ``async with await app.open_resource(...)``; ``await f.read()``."""
+    node = src.find(_key(finding), ast.Call)
+    if node is None or not src.can_await(node, run):
+        return None
+    edits = src.await_edits(node)
+    stmt = _with_of(src, node)
+    if stmt is not None:
+        edits.append(src.async_with(stmt))
+    elif isinstance(src.parent(node), ast.withitem):
+        return None
+    return Fix(tuple(edits), SAFE, "Open the resource with `async with await`")
+
+
+def fix_async_with(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM211, QM602: ``with`` → ``async with``; ``with client:`` see :mod:`.clients`."""
+    node = src.find(_key(finding))
+    stmt = _with_of(src, node) if node is not None else None
+    if stmt is None or node is None or not src.can_await(stmt, run):
+        return None
+    if finding.code == "QM602" and not isinstance(node, ast.Call):
+        return clients.fix_client_block(src, stmt, node, run)  # type: ignore[arg-type]
+    return Fix((src.async_with(stmt),), SAFE, "Use `async with`")
+
+
+def fix_template_render(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM213: ``template.render(...)`` → ``await template.render_async(...)``."""
+    node = src.find(_key(finding), ast.Call)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    if not src.can_await(node, run):
+        return None
+    line, col = src.end(node.func)
+    rename = Edit(line, col - len("render"), line, col, "render_async")
+    return Fix((*src.await_edits(node), rename), SAFE, "Use `await ....render_async(...)`")
+
+
+def fix_startup(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM214: ``with app.app_context():`` in the factory → an ``@app.before_serving`` function.
+
+    The block's statements keep their indentation: only the header changes.
+    """
+    node = src.find(_key(finding), ast.Call)
+    stmt = _with_of(src, node) if node is not None else None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    if stmt is None or stmt.items[0].optional_vars is not None:
+        return None
+    app = dotted(node.func.value)
+    line, end = src.end(node)
+    colon = src.line_text(line).find(":", end - 1)
+    if app is None or colon < 0 or stmt.body[0].lineno == line:
+        return None
+    start_line, start_col = src.start(stmt)
+    indent = " " * stmt.col_offset
+    header = f"@{app}.before_serving\n{indent}async def start_up():"
+    edit = Edit(start_line, start_col, line, colon + 2, header)
+    return Fix((edit,), UNSAFE, "Run the start-up work in an `@app.before_serving` function")
+
+
+# -- QM6xx tests ---------------------------------------------------------------------
+
+
+def fix_data_dict(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM603: ``data={...}`` → ``form={...}``."""
+    node = src.find(_key(finding), ast.keyword)
+    if not isinstance(node, ast.keyword):
+        return None
+    return _fix([src.name_edit(*src.start(node), "data", "form")], SAFE, "Send it as `form=`")
+
+
+def fix_keyword(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM604: ``content_type=x`` → ``headers={"Content-Type": x}`` (when no ``headers=``)."""
+    node = src.find(_key(finding), ast.keyword)
+    call = src.parent(node) if node is not None else None
+    if not isinstance(node, ast.keyword) or not isinstance(call, ast.Call):
+        return None
+    if node.arg != "content_type" or any(k.arg == "headers" for k in call.keywords):
+        return None
+    value = ast.get_source_segment(src.text, node.value)
+    if value is None:
+        return None
+    edit = src.replace(node, f'headers={{"Content-Type": {value}}}')
+    return Fix((edit,), SAFE, "Pass the content type as a header")
+
+
+def fix_cookie(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM606: ``set_cookie(key, value)`` → ``set_cookie("localhost", key, value)``."""
+    node = src.find(_key(finding), ast.Call)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    if node.func.attr != "set_cookie" or not node.args:
+        return None
+    edit = src.insert_before(node.args[0], '"localhost", ')
+    return Fix((edit,), SAFE, "Name the server first")
+
+
+def fix_response_body(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM607: ``await response.data``; ``response.text`` → ``await response.get_data(as_text=True)``."""
+    node = src.find(_key(finding), ast.Attribute, ast.Call)
+    if node is None or not src.can_await(node, run):
+        return None
+    parent = src.parent(node)
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return None  # ``response.json()``: not a Flask test response's API
+    edits = src.await_edits(node)
+    if isinstance(node, ast.Attribute) and node.attr == "text":
+        line, col = src.end(node)
+        edits.append(Edit(line, col - 4, line, col, "get_data(as_text=True)"))
+    return Fix(tuple(edits), SAFE, "Add `await`")
+
+
+# -- QM3xx async functions ---------------------------------------------------------
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _is_generator(src: Source, func: ast.FunctionDef) -> bool:
+    end = func.end_lineno or func.lineno
+    if not any("yield" in line for line in src.lines[func.lineno - 1 : end]):
+        return False
+    pending: list[ast.AST] = list(func.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(node, (*FUNCS, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def fix_async_def(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM301–QM306, QM309: ``def`` → ``async def``; a click command runs its body with asyncio."""
+    func = src.defs.get(finding.line)
+    if not isinstance(func, ast.FunctionDef) or _is_dunder(func.name):
+        return None
+    if any(dotted(d) in ("property", "functools.cached_property") for d in func.decorator_list):
+        return None
+    if commands.is_command(func):
+        return commands.fix_command(src, func, run)
+    if _is_generator(src, func) and not any(
+        (dotted(d.func if isinstance(d, ast.Call) else d) or "").endswith("fixture")
+        for d in func.decorator_list
+    ):
+        # An async generator is iterated with ``async for``: its callers change too.
+        return None
+    applicability = UNSAFE if finding.code == "QM309" else SAFE
+    return Fix((src.async_def(func),), applicability, "Make it `async def`")
+
+
+# -- QM4xx blocking calls ------------------------------------------------------------
+
+
+def fix_run_sync(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM404/405/407/414/415: ``f(x)`` → ``await run_sync(f)(x)`` for module functions."""
+    node = src.find(_key(finding), ast.Call)
+    if not isinstance(node, ast.Call) or not src.can_await(node, run):
+        return None
+    if dotted(node.func) is None:
+        return None
+    edits: list[Edit | None] = [
+        *src.await_edits(node),
+        src.insert_before(node.func, "run_sync("),
+        src.insert_after(node.func, ")"),
+        src.add_import(RUN_SYNC_IMPORT, "quart.utils"),
+    ]
+    return _fix(edits, UNSAFE, "Run it in the worker pool with `await run_sync(...)`")
+
+
+def fix_sleep(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM401: ``time.sleep(s)`` → ``await asyncio.sleep(s)``."""
+    node = src.find(_key(finding), ast.Call)
+    if not isinstance(node, ast.Call) or dotted(node.func) != "time.sleep":
+        return None
+    if not src.can_await(node, run):
+        return None
+    edits = [
+        *src.await_edits(node),
+        src.replace(node.func, "asyncio.sleep"),
+        src.add_import("import asyncio", "asyncio"),
+    ]
+    return _fix(edits, UNSAFE, "Sleep with `await asyncio.sleep(...)`")
+
+
+FIXERS: dict[str, Fixer] = {
+    "QM101": fix_import,
+    "QM102": fix_flask_class,
+    "QM103": fix_module_attribute,
+    "QM104": fix_renamed,
+    "QM201": fix_await_any,
+    "QM203": fix_await_call,
+    "QM204": fix_await_call,
+    "QM205": fix_send_file,
+    "QM206": fix_send_file,
+    "QM207": fix_await_call,
+    "QM208": fix_await_call,
+    "QM209": fix_open_resource,
+    "QM210": fix_await_call,
+    "QM211": fix_async_with,
+    "QM212": fix_await_call,
+    "QM213": fix_template_render,
+    "QM214": fix_startup,
+    **dict.fromkeys(("QM301", "QM302", "QM303", "QM304", "QM305", "QM306", "QM309"), fix_async_def),
+    "QM307": fix_await_call,
+    "QM401": fix_sleep,
+    **dict.fromkeys(RUN_SYNC_CODES, fix_run_sync),
+    "QM601": fix_await_call,
+    "QM602": fix_async_with,
+    "QM603": fix_data_dict,
+    "QM604": fix_keyword,
+    "QM606": fix_cookie,
+    "QM607": fix_response_body,
+}

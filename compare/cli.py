@@ -256,10 +256,21 @@ def _add_diff(commands: _Commands) -> None:
     parser.set_defaults(run=run)
 
 
-def _threads(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 1024:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 1024, got {text!r}")
-    return int(text)
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    """Return an argparse ``type`` that takes an integer from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer from {low} to {high}, got {text!r}"
+            )
+        return int(text)
+
+    return parse
+
+
+_threads = _int_range(1, 1024)
+_connections = _int_range(1, 100_000)
 
 
 def _add_run(commands: _Commands) -> None:
@@ -333,12 +344,6 @@ def _add_run(commands: _Commands) -> None:
         return 1
 
     parser.set_defaults(run=run)
-
-
-def _connections(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 100000, got {text!r}")
-    return int(text)
 
 
 def _add_c10k(commands: _Commands) -> None:

@@ -119,6 +119,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     settings = load_settings(config)
     app = Quart(__name__)
     app.request_class = BookstoreRequest
+    app.session_interface = auth.NullSessionInterface()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         QUART_AUTH_COOKIE_SECURE=settings.secure_cookies,

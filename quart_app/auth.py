@@ -20,6 +20,7 @@ from quart import Blueprint
 from quart import Response
 from quart import current_app
 from quart import g
+from quart.sessions import SecureCookieSessionInterface
 from quart_auth import AuthUser
 from quart_auth import current_user
 from quart_auth import login_user
@@ -106,6 +107,20 @@ async def load_user() -> UserRow | None:
 def _start_session(user_id: int, version: int) -> None:
     g.session_read = True
     login_user(AuthUser(f"{user_id}:{version}"))
+
+
+class NullSessionInterface(SecureCookieSessionInterface):
+    """Give every request Quart's null session: the app never uses ``quart.session``.
+
+    The login lives in quart-auth's own signed cookie. Without this, Quart opens (parses)
+    its session cookie on every request, and Quart 0.23 marks that session accessed when it
+    saves it (``Quart.process_response`` reads ``ctx.session``), which adds
+    ``Vary: Cookie`` to every answer. A null session is neither opened nor saved, so
+    ``Vary: Cookie`` comes only from :func:`vary_on_cookie`, as in ``legacy_flask``.
+    """
+
+    async def open_session(self, app: Any, request: Any) -> None:
+        return None
 
 
 @bp.after_app_request

@@ -33,6 +33,12 @@ class Case:
     #: Text the rule's message must contain: the advice that the edits carry out.
     advice: str
     fails_before: bool = True
+    #: Further files of the project, written beside ``app.py``: (relative path, text). The
+    #: checker reads the whole folder, and an edit may fall in any of its files.
+    files: tuple[tuple[str, str], ...] = ()
+    #: The environment variable naming a server the program talks to (its URL); the case
+    #: runs where it is set, as the rest of the suite's tests of that server do.
+    service: str | None = None
 
 
 #: Flask-Limiter on a Quart app, replaced as QM501 and QM505 advise.
@@ -1696,5 +1702,191 @@ CASES += (
         ),
         "drop them",
         fails_before=False,
+    ),
+)
+
+# Settings Quart reads otherwise: each program shows the setting silently doing nothing.
+CASES += (
+    Case(
+        "QM708",
+        HEAD
+        + """
+app.config["TRUSTED_HOSTS"] = ["books.example"]
+
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    client = app.test_client()
+    assert (await client.get("/", headers={"Host": "books.example"})).status_code == 200
+    forged = await client.get("/", headers={"Host": "evil.example"})
+    assert forged.status_code == 400, forged.status_code
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                'app.config["TRUSTED_HOSTS"] = ["books.example"]\n',
+                "def trusted_hosts(asgi_app, hosts):\n"
+                "    async def check_host(scope, receive, send):\n"
+                "        host = dict(scope.get('headers', ())).get(b'host', b'').decode()\n"
+                "        if scope['type'] == 'http' and host.partition(':')[0] not in hosts:\n"
+                "            await send({'type': 'http.response.start', 'status': 400, 'headers': []})\n"
+                "            await send({'type': 'http.response.body', 'body': b''})\n"
+                "            return\n"
+                "        await asgi_app(scope, receive, send)\n\n"
+                "    return check_host\n\n\n"
+                "app.asgi_app = trusted_hosts(app.asgi_app, ['books.example'])\n",
+            ),
+        ),
+        "check the Host header in an ASGI middleware",
+    ),
+    Case(
+        "QM708",
+        HEAD.replace("from quart import request", "from quart import url_for")
+        + """
+app.config["PREFERRED_URL_SCHEME"] = "https"
+app.config["SERVER_NAME"] = "books.example"
+
+
+@app.get("/books/<int:book_id>")
+async def book(book_id):
+    return {"id": book_id}
+
+
+async def main():
+    # A link built outside a request (an e-mail job, a CLI command) takes the app's scheme.
+    async with app.app_context():
+        link = url_for("book", book_id=3, _external=True)
+    assert link == "https://books.example/books/3", link
+
+
+asyncio.run(main())
+""",
+        (('app.config["PREFERRED_URL_SCHEME"] = "https"', 'app.config["PREFER_SECURE_URLS"] = True'),),
+        "set `PREFER_SECURE_URLS = True`",
+    ),
+    Case(
+        "QM711",
+        HEAD.replace("from quart import request", "import click\n\nfrom quart import current_app")
+        + """
+
+@app.cli.command("init-db")
+def init_db():
+    click.echo(f"initialised {current_app.name}")
+
+
+result = app.test_cli_runner().invoke(args=["init-db"])
+assert result.exit_code == 0, result.output
+assert result.output == f"initialised {app.name}\\n", result.output
+""",
+        (('@app.cli.command("init-db")', '@app.cli.command("init-db", with_appcontext=True)'),),
+        "pass `with_appcontext=True`",
+    ),
+    Case(
+        "QM713",
+        HEAD.replace("from quart import request", "from quart import abort\nfrom quart import request")
+        + """
+NOTE_LIMIT = 64
+
+
+@app.before_request
+async def limit_notes():
+    if request.path == "/notes":
+        request.max_content_length = NOTE_LIMIT
+
+
+@app.post("/notes")
+async def notes():
+    data = await request.get_data()
+    return {"size": len(data)}
+
+
+async def main():
+    client = app.test_client()
+    small = await client.post("/notes", data=b"x" * NOTE_LIMIT)
+    assert await small.get_json() == {"size": NOTE_LIMIT}
+    large = await client.post("/notes", data=b"x" * (NOTE_LIMIT + 1))
+    assert large.status_code == 413, large.status_code
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "@app.before_request\n"
+                "async def limit_notes():\n"
+                '    if request.path == "/notes":\n'
+                "        request.max_content_length = NOTE_LIMIT\n\n\n",
+                "",
+            ),
+            (
+                "    data = await request.get_data()\n",
+                "    if (request.content_length or 0) > NOTE_LIMIT:\n"
+                "        abort(413)\n"
+                "    data = await request.get_data()\n"
+                "    if len(data) > NOTE_LIMIT:  # a chunked body has no Content-Length\n"
+                "        abort(413)\n",
+            ),
+        ),
+        "check `request.content_length` and the bytes read",
+    ),
+    Case(
+        "QM716",
+        HEAD.replace(
+            "import asyncio\n",
+            "import asyncio\nimport logging\nimport socket\n\nimport httpx\n"
+            "from hypercorn.asyncio import serve\nfrom hypercorn.config import Config\n",
+        )
+        + """
+# The app's logging set-up: INFO, but no access lines (errors only).
+logging.basicConfig(level=logging.INFO)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+access_lines = []
+
+
+class Keep(logging.Handler):
+    def emit(self, record):
+        access_lines.append(record.getMessage())
+
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    # Hypercorn with its access log on, on a socket already listening (no readiness race).
+    access = logging.getLogger("hypercorn.access")
+    access.addHandler(Keep())
+    sock = socket.create_server(("127.0.0.1", 0))
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.accesslog = access
+    stop = asyncio.Event()
+    server = asyncio.ensure_future(serve(app, config, shutdown_trigger=stop.wait))
+    port = sock.getsockname()[1]
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{port}/")
+    assert response.text == "ok"
+    stop.set()
+    await server
+    assert access_lines == [], access_lines
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                'logging.getLogger("werkzeug").setLevel(logging.ERROR)',
+                'logging.getLogger("hypercorn.access").setLevel(logging.ERROR)',
+            ),
+        ),
+        "configure `hypercorn.access`",
     ),
 )

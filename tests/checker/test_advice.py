@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _findings(path: Path, code: str) -> list[str]:
+    """Return the messages of ``code`` on ``path`` (a file or a project folder)."""
     report = run([path], enabled_codes([code]), jobs=1)
     assert report.errors == []
     return [f.message for f in report.findings]
@@ -44,26 +45,39 @@ def _run(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _apply(case: Case) -> str:
-    text = case.program
-    for old, new in case.edits:
-        assert text.count(old) == 1, f"edit {old!r} must match once"
-        text = text.replace(old, new)
-    return text
+def _apply(files: dict[str, str], edits: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Return ``files`` with each edit made in the one file where its old text occurs once."""
+    files = dict(files)
+    for old, new in edits:
+        where = [name for name, text in files.items() if old in text]
+        assert len(where) == 1 and files[where[0]].count(old) == 1, f"edit {old!r} must match once"
+        files[where[0]] = files[where[0]].replace(old, new)
+    return files
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.code}-{CASES.index(c)}")
 def test_following_the_advice_gives_a_working_program(case: Case, tmp_path: Path) -> None:
+    if case.service is not None and not os.environ.get(case.service):
+        pytest.skip(f"{case.service} is not set")
+    files = {"app.py": case.program, **dict(case.files)}
     before = tmp_path / "before" / "app.py"
     after = tmp_path / "after" / "app.py"
-    for path, text in ((before, case.program), (after, _apply(case))):
-        path.parent.mkdir()
-        path.write_text(text)
+    _write(before.parent, files)
+    _write(after.parent, _apply(files, case.edits))
+    # A project's files (requirements, Procfile, .env ...) are read with the folder.
+    target = (lambda path: path.parent) if case.files else (lambda path: path)
 
-    messages = _findings(before, case.code)
+    messages = _findings(target(before), case.code)
     assert messages, f"{case.code} is not reported on the program"
     assert any(case.advice in m for m in messages), messages
-    assert _findings(after, case.code) == [], "the advice, done, must clear the finding"
+    assert _findings(target(after), case.code) == [], "the advice, done, must clear the finding"
 
     done = _run(after)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -1767,7 +1767,12 @@ async def main():
 
 asyncio.run(main())
 """,
-        (('app.config["PREFERRED_URL_SCHEME"] = "https"', 'app.config["PREFER_SECURE_URLS"] = True'),),
+        (
+            (
+                'app.config["PREFERRED_URL_SCHEME"] = "https"',
+                'app.config["PREFER_SECURE_URLS"] = True',
+            ),
+        ),
         "set `PREFER_SECURE_URLS = True`",
     ),
     Case(
@@ -1789,7 +1794,9 @@ assert result.output == f"initialised {app.name}\\n", result.output
     ),
     Case(
         "QM713",
-        HEAD.replace("from quart import request", "from quart import abort\nfrom quart import request")
+        HEAD.replace(
+            "from quart import request", "from quart import abort\nfrom quart import request"
+        )
         + """
 NOTE_LIMIT = 64
 
@@ -1888,5 +1895,353 @@ asyncio.run(main())
             ),
         ),
         "configure `hypercorn.access`",
+    ),
+)
+
+
+def _held(imports: str, upstream: str, view: str, answer: str) -> str:
+    """Return a program whose ``/stock`` view calls an upstream that holds its answer.
+
+    ``upstream`` starts a stand-in on loopback (or takes a lock on a real server) that
+    answers once ``RELEASE`` is set; ``view`` is the body of ``/stock``, returning
+    ``answer``. The driver starts ``/stock``, asks ``/health`` while the first request's
+    upstream is held, and only then releases it: a blocking call in ``view`` stalls the
+    event loop, so ``/health`` cannot be answered first. blockbuster stops most such calls
+    at once; for the rest (a C client) the upstream lets go after ``HOLD_LIMIT`` seconds,
+    which bounds the failing run and plays no part in the passing one.
+    """
+    return (
+        "import asyncio\nimport os\nimport threading\n"
+        + imports
+        + """
+from blockbuster import blockbuster_ctx
+from quart import Quart
+
+app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+RELEASE = threading.Event()
+HOLD_LIMIT = 5
+started = asyncio.Event()
+"""
+        + upstream
+        + """
+
+@app.get("/health")
+async def health():
+    return "up"
+
+
+@app.get("/stock")
+async def stock():
+    started.set()
+"""
+        + view
+        + f"""
+
+async def main():
+    client = app.test_client()
+    first = asyncio.ensure_future(client.get("/stock"))
+    await started.wait()
+    second = await client.get("/health")
+    assert second.status_code == 200, second.status_code
+    assert not first.done(), "the first request ended before its upstream let go"
+    RELEASE.set()
+    response = await first
+    assert response.status_code == 200, await response.get_data()
+    assert await response.get_data() == {answer!r}, await response.get_data()
+
+
+with blockbuster_ctx():
+    asyncio.run(main())
+"""
+    )
+
+
+#: An HTTP stand-in of the inventory service: it answers ``7`` once released.
+HTTP_UPSTREAM = """from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+
+
+class Inventory(BaseHTTPRequestHandler):
+    def do_GET(self):
+        RELEASE.wait(HOLD_LIMIT)
+        self.send_response(200)
+        self.send_header("Content-Length", "1")
+        self.end_headers()
+        self.wfile.write(b"7")
+
+    def log_message(self, *args):
+        pass
+
+
+inventory = ThreadingHTTPServer(("127.0.0.1", 0), Inventory)
+inventory.daemon_threads = True
+threading.Thread(target=inventory.serve_forever, daemon=True).start()
+INVENTORY = f"http://127.0.0.1:{inventory.server_port}"
+"""
+
+#: A line-protocol stand-in: it reads a line and answers ``7`` once released.
+TCP_UPSTREAM = """import socketserver
+
+
+class Stock(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.rfile.readline()
+        RELEASE.wait(HOLD_LIMIT)
+        self.wfile.write(b"7\\n")
+
+
+stock_server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Stock)
+stock_server.daemon_threads = True
+threading.Thread(target=stock_server.serve_forever, daemon=True).start()
+STOCK_PORT = stock_server.server_address[1]
+"""
+
+#: An SMTP stand-in (aiosmtpd): it takes the message once released.
+SMTP_UPSTREAM = """import socket
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+outbox = []
+
+
+class Outbox:
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.get_running_loop().run_in_executor(None, RELEASE.wait, HOLD_LIMIT)
+        outbox.append(envelope.content)
+        return "250 OK"
+
+
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    SMTP_PORT = probe.getsockname()[1]
+smtp_server = Controller(Outbox(), hostname="127.0.0.1", port=SMTP_PORT)
+smtp_server.start()
+
+
+def order_mail():
+    message = EmailMessage()
+    message["From"] = "shop@example.org"
+    message["To"] = "ada@example.org"
+    message["Subject"] = "Your order"
+    message.set_content("1 book")
+    return message
+"""
+
+#: PostgreSQL: a second connection holds an advisory lock the view's query waits for.
+POSTGRES_UPSTREAM = """DSN = os.environ["BOOKSTORE_TEST_POSTGRES_URL"]
+LOCK = int.from_bytes(os.urandom(4), "big")
+
+
+def hold_lock(locked):
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", (LOCK,))
+        locked.set()
+        RELEASE.wait(HOLD_LIMIT)
+        conn.execute("select pg_advisory_unlock(%s)", (LOCK,))
+
+
+locked = threading.Event()
+threading.Thread(target=hold_lock, args=(locked,), daemon=True).start()
+locked.wait()
+"""
+
+#: MariaDB/MySQL: a second connection holds a named lock the view's query waits for.
+MYSQL_UPSTREAM = """from urllib.parse import urlsplit
+
+URL = urlsplit(os.environ["BOOKSTORE_TEST_MYSQL_URL"])
+DB = {"host": URL.hostname, "port": URL.port or 3306, "user": URL.username or "root",
+      "password": URL.password or "", "db": URL.path.lstrip("/")}
+LOCK = f"advice-{os.getpid()}"
+
+
+def hold_lock(locked):
+    conn = pymysql.connect(**DB)
+    with conn.cursor() as cursor:
+        cursor.execute("select get_lock(%s, 10)", (LOCK,))
+        locked.set()
+        RELEASE.wait(HOLD_LIMIT)
+        cursor.execute("select release_lock(%s)", (LOCK,))
+    conn.close()
+
+
+locked = threading.Event()
+threading.Thread(target=hold_lock, args=(locked,), daemon=True).start()
+locked.wait()
+"""
+
+#: Redis: the view pops from a list that a releaser fills once released.
+REDIS_UPSTREAM = """URL = os.environ["BOOKSTORE_TEST_REDIS_URL"]
+KEY = f"advice:stock:{os.getpid()}"
+# The start-up check: it also caches redis-py's version look-up (a file read) off the loop.
+with redis.Redis.from_url(URL) as setup:
+    setup.delete(KEY)
+
+
+def fill():
+    RELEASE.wait(HOLD_LIMIT)
+    with redis.Redis.from_url(URL) as conn:
+        conn.rpush(KEY, 7)
+
+
+threading.Thread(target=fill, daemon=True).start()
+"""
+
+CASES += (
+    Case(
+        "QM402",
+        _held(
+            "\nimport httpx\nimport requests\n",
+            HTTP_UPSTREAM,
+            '    reply = requests.get(f"{INVENTORY}/stock/1")\n    return {"stock": int(reply.text)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                '    reply = requests.get(f"{INVENTORY}/stock/1")\n',
+                "    async with httpx.AsyncClient() as client:\n"
+                '        reply = await client.get(f"{INVENTORY}/stock/1")\n',
+            ),
+        ),
+        "use `httpx.AsyncClient` (`await client.get(...)`)",
+    ),
+    Case(
+        "QM402",
+        _held(
+            "\nimport requests\n\nfrom migrate import run_sync\n",
+            HTTP_UPSTREAM,
+            '    reply = requests.get(f"{INVENTORY}/stock/1")\n    return {"stock": int(reply.text)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    reply = requests.get(",
+                "    reply = await run_sync(requests.get)(",
+            ),
+        ),
+        "`await run_sync(func)(...)` from `migrate`",
+    ),
+    Case(
+        "QM414",
+        _held(
+            "import socket\n",
+            TCP_UPSTREAM,
+            '    with socket.create_connection(("127.0.0.1", STOCK_PORT)) as sock:\n'
+            '        sock.sendall(b"book 1\\n")\n'
+            '        line = sock.makefile("rb").readline()\n'
+            '    return {"stock": int(line)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                '    with socket.create_connection(("127.0.0.1", STOCK_PORT)) as sock:\n'
+                '        sock.sendall(b"book 1\\n")\n'
+                '        line = sock.makefile("rb").readline()\n',
+                '    reader, writer = await asyncio.open_connection("127.0.0.1", STOCK_PORT)\n'
+                '    writer.write(b"book 1\\n")\n'
+                "    line = await reader.readline()\n"
+                "    writer.close()\n"
+                "    await writer.wait_closed()\n",
+            ),
+            ("import socket\n", ""),
+        ),
+        "use `await asyncio.open_connection(...)`",
+    ),
+    Case(
+        "QM413",
+        _held(
+            "import smtplib\n\nimport aiosmtplib\n",
+            SMTP_UPSTREAM,
+            '    with smtplib.SMTP("127.0.0.1", SMTP_PORT) as smtp:\n'
+            "        smtp.send_message(order_mail())\n"
+            '    return {"sent": len(outbox)}\n',
+            b'{"sent":1}\n',
+        ),
+        (
+            (
+                '    with smtplib.SMTP("127.0.0.1", SMTP_PORT) as smtp:\n'
+                "        smtp.send_message(order_mail())\n",
+                '    await aiosmtplib.send(order_mail(), hostname="127.0.0.1", port=SMTP_PORT)\n',
+            ),
+        ),
+        "use aiosmtplib (`await aiosmtplib.send(message, hostname=...)`)",
+    ),
+    Case(
+        "QM410",
+        _held(
+            "\nimport psycopg\n",
+            POSTGRES_UPSTREAM,
+            "    with psycopg.connect(DSN) as conn:\n"
+            '        row = conn.execute("select pg_advisory_xact_lock_shared(%s), 7", (LOCK,)).fetchone()\n'
+            '    return {"stock": row[1]}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    with psycopg.connect(DSN) as conn:\n"
+                '        row = conn.execute("select pg_advisory_xact_lock_shared(%s), 7", (LOCK,)).fetchone()\n',
+                "    async with await psycopg.AsyncConnection.connect(DSN) as conn:\n"
+                '        cursor = await conn.execute("select pg_advisory_xact_lock_shared(%s), 7", (LOCK,))\n'
+                "        row = await cursor.fetchone()\n",
+            ),
+        ),
+        "use `await psycopg.AsyncConnection.connect(...)`",
+        service="BOOKSTORE_TEST_POSTGRES_URL",
+    ),
+    Case(
+        "QM411",
+        _held(
+            "\nimport aiomysql\nimport pymysql\n",
+            MYSQL_UPSTREAM,
+            "    conn = pymysql.connect(**DB)\n"
+            "    with conn.cursor() as cursor:\n"
+            '        cursor.execute("select get_lock(%s, 10), 7", (LOCK,))\n'
+            "        row = cursor.fetchone()\n"
+            '        cursor.execute("select release_lock(%s)", (LOCK,))\n'
+            "    conn.close()\n"
+            '    return {"stock": row[1]}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    conn = pymysql.connect(**DB)\n"
+                "    with conn.cursor() as cursor:\n"
+                '        cursor.execute("select get_lock(%s, 10), 7", (LOCK,))\n'
+                "        row = cursor.fetchone()\n"
+                '        cursor.execute("select release_lock(%s)", (LOCK,))\n',
+                "    conn = await aiomysql.connect(**DB)\n"
+                "    async with conn.cursor() as cursor:\n"
+                '        await cursor.execute("select get_lock(%s, 10), 7", (LOCK,))\n'
+                "        row = await cursor.fetchone()\n"
+                '        await cursor.execute("select release_lock(%s)", (LOCK,))\n',
+            ),
+        ),
+        "use aiomysql",
+        service="BOOKSTORE_TEST_MYSQL_URL",
+    ),
+    Case(
+        "QM412",
+        _held(
+            "\nimport redis\nimport redis.asyncio\n",
+            REDIS_UPSTREAM,
+            "    conn = redis.Redis.from_url(URL)\n"
+            "    _, count = conn.blpop([KEY], timeout=HOLD_LIMIT)\n"
+            "    conn.close()\n"
+            '    return {"stock": int(count)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    conn = redis.Redis.from_url(URL)\n"
+                "    _, count = conn.blpop([KEY], timeout=HOLD_LIMIT)\n"
+                "    conn.close()\n",
+                "    conn = redis.asyncio.Redis.from_url(URL)\n"
+                "    _, count = await conn.blpop([KEY], timeout=HOLD_LIMIT)\n"
+                "    await conn.aclose()\n",
+            ),
+        ),
+        "use `redis.asyncio.Redis` and `await` its commands",
+        service="BOOKSTORE_TEST_REDIS_URL",
     ),
 )

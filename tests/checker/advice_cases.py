@@ -2245,3 +2245,257 @@ CASES += (
         service="BOOKSTORE_TEST_REDIS_URL",
     ),
 )
+
+
+#: A project's app, served by what its deployment files name (``shelf:app``).
+SHELF = """from quart import Quart
+
+app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.get("/health")
+async def health():
+    return "up"
+"""
+
+#: The check of a deployment: install what ``requirements.txt`` names, start what the
+#: ``Procfile`` runs, ask the app. Without network access, "install" is resolving the file
+#: against the environment the tests run in (pip, offline) and following the named
+#: distributions' own requirements: everything ``shelf.py`` imports and the command the
+#: Procfile starts must come from a distribution the file brings in.
+DEPLOY = '''import ast
+import importlib.metadata
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+HERE = Path(__file__).parent
+BIN = Path(sys.executable).parent
+
+
+def declared():
+    """Return the requirements of requirements.txt."""
+    lines = (HERE / "requirements.txt").read_text().splitlines()
+    return [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()]
+
+
+def installed_with(requirements):
+    """Return the distributions an install of ``requirements`` brings in (names)."""
+    seen = set()
+    todo = [(r.name, set(r.extras)) for r in requirements]
+    while todo:
+        name, extras = todo.pop()
+        seen.add(canonicalize_name(name))
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not installed here: pip's resolution below reports it
+        for spec in dist.requires or ():
+            requirement = Requirement(spec)
+            wanted = requirement.marker is None or any(
+                requirement.marker.evaluate({"extra": extra}) for extra in extras | {""}
+            )
+            if wanted and canonicalize_name(requirement.name) not in seen:
+                todo.append((requirement.name, set(requirement.extras)))
+    return seen
+
+
+def check_requirements(command):
+    brought = installed_with(declared())
+    providers = importlib.metadata.packages_distributions()
+    tree = ast.parse((HERE / "shelf.py").read_text())
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module]
+        for top in {name.partition(".")[0] for name in names} - set(sys.stdlib_module_names):
+            dists = {canonicalize_name(d) for d in providers.get(top, ())}
+            assert dists & brought, f"shelf.py imports {top}, which requirements.txt does not bring"
+    if command:
+        script = shlex.split(command)[0]
+        (entry,) = importlib.metadata.entry_points(group="console_scripts", name=script)
+        assert canonicalize_name(entry.dist.name) in brought, f"{script} is not brought in"
+    # The file resolves against the environment, with no index: every name is installed.
+    resolved = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
+         "--disable-pip-version-check", "-r", str(HERE / "requirements.txt")],
+        capture_output=True, text=True, check=False,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+
+
+def serve(command):
+    """Start ``command`` on a free port, return its answer to /health, stop it by pid."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    argv = shlex.split(command.replace("$PORT", str(port)))
+    server = subprocess.Popen(argv, cwd=HERE, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert server.poll() is None, f"{command!r} exited with {server.returncode}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as reply:
+                    return reply.status, reply.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read()
+            except OSError:
+                time.sleep(0.05)  # not listening yet: poll again
+        raise AssertionError(f"{command!r} did not answer in 30 s")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def web_command():
+    procfile = HERE / "Procfile"
+    if not procfile.exists():
+        return None
+    (line,) = [line for line in procfile.read_text().splitlines() if line.startswith("web:")]
+    return line.removeprefix("web:").strip()
+
+
+if __name__ == "__main__":
+    command = web_command()
+    if (HERE / "requirements.txt").exists():
+        check_requirements(command)
+    if command:
+        answer = serve(command)
+        assert answer == (200, b"up"), answer
+    else:
+        import asyncio
+
+        from shelf import app
+
+        async def ask():
+            response = await app.test_client().get("/health")
+            return response.status_code, await response.get_data()
+
+        assert asyncio.run(ask()) == (200, b"up")
+'''
+
+REQUIREMENTS = "quart>=0.22\nhypercorn>=0.17\n"
+PROCFILE = "web: hypercorn --bind 127.0.0.1:$PORT shelf:app\n"
+
+CASES += (
+    Case(
+        "QM703",
+        DEPLOY,
+        (("web: waitress-serve --listen=127.0.0.1:$PORT shelf:app", PROCFILE.strip()),),
+        "serve the app with Hypercorn (`hypercorn module:app`)",
+        files=(
+            ("shelf.py", SHELF),
+            ("Procfile", "web: waitress-serve --listen=127.0.0.1:$PORT shelf:app\n"),
+        ),
+    ),
+    Case(
+        "QM719",
+        DEPLOY,
+        (("web: flask --app shelf run --port $PORT", PROCFILE.strip()),),
+        "`hypercorn module:app` to serve",
+        files=(("shelf.py", SHELF), ("Procfile", "web: flask --app shelf run --port $PORT\n")),
+    ),
+    Case(
+        "QM719",
+        DEPLOY,
+        (("web: flask --app shelf run --port $PORT", "web: quart --app shelf run --port $PORT"),),
+        "use `quart run` in development",
+        files=(("shelf.py", SHELF), ("Procfile", "web: flask --app shelf run --port $PORT\n")),
+    ),
+    Case(
+        "QM718",
+        DEPLOY,
+        (("FLASK_APP=shelf", "QUART_APP=shelf"),),
+        "set `QUART_APP` (Quart reads `.env`",
+        files=(
+            ("shelf.py", SHELF),
+            (".env", "FLASK_APP=shelf\n"),
+            ("Procfile", "web: quart run --port $PORT\n"),
+        ),
+    ),
+    Case(
+        "QM715",
+        DEPLOY,
+        (
+            (
+                "web: gunicorn --worker-class gevent --bind 127.0.0.1:$PORT shelf:app",
+                PROCFILE.strip(),
+            ),
+        ),
+        "drop it and serve with Hypercorn",
+        # gunicorn and gevent are not installed here: the unedited command cannot start.
+        fails_before=False,
+        files=(
+            ("shelf.py", SHELF),
+            ("Procfile", "web: gunicorn --worker-class gevent --bind 127.0.0.1:$PORT shelf:app\n"),
+        ),
+    ),
+    Case(
+        "QM704",
+        DEPLOY,
+        (("waitress>=3.0", "hypercorn>=0.17"),),
+        "serve the app with Hypercorn (`hypercorn module:app`)",
+        # Quart requires Hypercorn itself: the unedited file still brings the server the
+        # Procfile starts, and Waitress is only dead weight.
+        fails_before=False,
+        files=(
+            ("shelf.py", SHELF),
+            ("requirements.txt", "quart>=0.22\nwaitress>=3.0\n"),
+            ("Procfile", PROCFILE),
+        ),
+    ),
+    Case(
+        "QM504",
+        DEPLOY,
+        (("flask>=3.1", "quart>=0.22"),),
+        "depend on `quart`",
+        files=(
+            ("shelf.py", SHELF),
+            ("requirements.txt", "flask>=3.1\nhypercorn>=0.17\n"),
+            ("Procfile", PROCFILE),
+        ),
+    ),
+)
+
+CASES += (
+    Case(
+        "QM502",
+        DEPLOY,
+        (("Flask-Login>=0.6", "quart-auth>=0.10"),),
+        "use quart-auth (`QuartAuth`",
+        files=(
+            ("shelf.py", SHELF + "\nfrom quart_auth import QuartAuth\n\nQuartAuth(app)\n"),
+            ("requirements.txt", REQUIREMENTS + "Flask-Login>=0.6\n"),
+            ("Procfile", PROCFILE),
+        ),
+    ),
+    Case(
+        "QM503",
+        DEPLOY,
+        (("quart-flask-patch\n", ""), ("Flask-Limiter>=3.8", "quart-rate-limiter>=0.10")),
+        "port each extension to its Quart replacement instead",
+        files=(
+            (
+                "shelf.py",
+                SHELF + "\nfrom quart_rate_limiter import RateLimiter\n\nRateLimiter(app)\n",
+            ),
+            ("requirements.txt", REQUIREMENTS + "quart-flask-patch\nFlask-Limiter>=3.8\n"),
+            ("Procfile", PROCFILE),
+        ),
+        # quart-flask-patch's own failure (an ImportError) shows on Quart 0.23 only, and it
+        # is not installed here.
+        fails_before=False,
+    ),
+)

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate.checker.engine import run
-from migrate.checker.rules import enabled_codes
-from migrate.checker.rules import registry
+from migrate.checker import check
+from migrate.checker import registry
 
 from .advice_cases import CASES
 from .advice_cases import Case
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _findings(path: Path, code: str) -> list[str]:
     """Return the messages of ``code`` on ``path`` (a file or a project folder)."""
-    report = run([path], enabled_codes([code]), jobs=1)
+    report = check([path], select=[code], jobs=1)
     assert report.errors == []
     return [f.message for f in report.findings]
 

@@ -39,6 +39,11 @@ class Case:
     #: The environment variable naming a server the program talks to (its URL); the case
     #: runs where it is set, as the rest of the suite's tests of that server do.
     service: str | None = None
+    #: Where set, the files are Flask: the rest of the port is ``migrate check --fix`` with
+    #: these codes' fixes held back (the rule's own, and any other fix that would make the
+    #: same edit), and the edits are made, and the program run, on its output. The edits
+    #: are made on the Flask files too, where they must clear the finding.
+    convert: tuple[str, ...] = ()
 
 
 #: Flask-Limiter on a Quart app, replaced as QM501 and QM505 advise.
@@ -2497,5 +2502,208 @@ CASES += (
         # quart-flask-patch's own failure (an ImportError) shows on Quart 0.23 only, and it
         # is not installed here.
         fails_before=False,
+    ),
+)
+
+
+#: Runs a Flask module ``shelf.py`` once ported (``migrate check --fix`` and the advice).
+DRIVE_SHELF = """import asyncio
+
+from shelf import app
+
+
+async def main():
+    client = app.test_client()
+"""
+
+CASES += (
+    Case(
+        "QM301",
+        DRIVE_SHELF
+        + """    response = await client.post("/books", json={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}, await response.get_data()
+
+
+asyncio.run(main())
+""",
+        (("def create():", "async def create():"),),
+        "view `create` must become `async def`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import jsonify
+from flask import request
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.post("/books")
+def create():
+    data = request.get_json()
+    return jsonify(title=data["title"])
+""",
+            ),
+        ),
+        convert=("QM301", "QM306"),
+    ),
+    Case(
+        "QM302",
+        DRIVE_SHELF
+        + """    response = await client.get("/nowhere")
+    assert response.status_code == 404
+    assert await response.get_data() == b"<p>No page at /nowhere</p>"
+
+
+asyncio.run(main())
+""",
+        (("def missing(error):", "async def missing(error):"),),
+        "error handler `missing` must become `async def`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import render_template_string
+from flask import request
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.errorhandler(404)
+def missing(error):
+    return render_template_string("<p>No page at {{ path }}</p>", path=request.path), 404
+""",
+            ),
+        ),
+        convert=("QM302", "QM306"),
+    ),
+    Case(
+        "QM303",
+        DRIVE_SHELF
+        + """    refused = await client.post("/books", data=b"not json")
+    assert refused.status_code == 400, refused.status_code
+    response = await client.post("/books", json={"title": "Dune"})
+    assert response.status_code == 201, response.status_code
+
+
+asyncio.run(main())
+""",
+        (("def require_json():", "async def require_json():"),),
+        "request hook `require_json` must become `async def`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import abort
+from flask import request
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.before_request
+def require_json():
+    if request.method == "POST" and request.get_json(silent=True) is None:
+        abort(400)
+
+
+@app.post("/books")
+async def create():
+    return "", 201
+""",
+            ),
+        ),
+        convert=("QM303", "QM306"),
+    ),
+    Case(
+        "QM104",
+        DRIVE_SHELF.replace(
+            "from shelf import app", "from shelf import Client\nfrom shelf import app"
+        )
+        + """    assert isinstance(client, Client)
+    response = await client.get("/")
+    assert await response.get_data() == b"ok"
+    assert client.calls == ["/"]
+
+
+asyncio.run(main())
+""",
+        (("import FlaskClient", "import QuartClient"), ("(FlaskClient)", "(QuartClient)")),
+        "`FlaskClient` is `quart.testing.QuartClient` in Quart",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask.testing import FlaskClient
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+class Client(FlaskClient):
+    # A test client that records the paths it asked for.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = []
+
+    def open(self, path, *args, **kwargs):
+        self.calls.append(path)
+        return super().open(path, *args, **kwargs)
+
+
+app.test_client_class = Client
+
+
+@app.get("/")
+def index():
+    return "ok"
+""",
+            ),
+        ),
+        convert=("QM104",),
+    ),
+    Case(
+        "QM105",
+        DRIVE_SHELF
+        + """    response = await client.get("/hello/ada")
+    assert await response.get_data() == b"<b>Hello, ada</b>", await response.get_data()
+
+
+asyncio.run(main())
+""",
+        (
+            ("import get_template_attribute\n", "import render_template_string\n"),
+            (
+                '    greet = get_template_attribute("macros.html", "hello")\n    return greet(name)',
+                "    return await render_template_string(\n"
+                "        '{% from \"macros.html\" import hello %}{{ hello(name) }}', name=name\n"
+                "    )",
+            ),
+        ),
+        "render a macro with `await render_template_string(...)`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import get_template_attribute
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.get("/hello/<name>")
+def hello(name):
+    greet = get_template_attribute("macros.html", "hello")
+    return greet(name)
+""",
+            ),
+            (
+                "templates/macros.html",
+                "{% macro hello(name) %}<b>Hello, {{ name }}</b>{% endmacro %}\n",
+            ),
+        ),
+        convert=("QM105",),
     ),
 )

@@ -2707,3 +2707,128 @@ def hello(name):
         convert=("QM105",),
     ),
 )
+
+#: Runs the project's own test suite with pytest; its one test must pass.
+RUN_TESTS = """import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+if __name__ == "__main__":
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=HERE, capture_output=True, text=True, check=False,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "1 passed" in tests.stdout, tests.stdout[-3000:]
+"""
+
+CASES += (
+    Case(
+        "QM680",
+        RUN_TESTS,
+        (('testpaths = ["tests"]', 'asyncio_mode = "auto"\ntestpaths = ["tests"]'),),
+        '`asyncio_mode = "auto"` in `[tool.pytest.ini_options]`',
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.get("/health")
+def health():
+    return "up"
+""",
+            ),
+            (
+                "tests/test_shelf.py",
+                """from shelf import app
+
+
+def test_health():
+    client = app.test_client()
+    response = client.get("/health")
+    assert response.data == b"up"
+""",
+            ),
+            (
+                "pyproject.toml",
+                '[project]\nname = "shelf"\nversion = "1.0"\n\n'
+                '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+            ),
+        ),
+        convert=("QM680",),
+    ),
+)
+
+CASES += (
+    Case(
+        "QM681",
+        RUN_TESTS,
+        (('\n\n    assert "closed" in str(e.value)\n', "\n"),),
+        "decide what the test should prove (that the connection is closed) and assert that",
+        files=(
+            (
+                "shelf.py",
+                """import sqlite3
+
+from flask import Flask
+from flask import g
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+app.config["DATABASE"] = ":memory:"
+
+
+def get_db():
+    if "db" not in g:
+        g.db = sqlite3.connect(app.config["DATABASE"])
+    return g.db
+
+
+@app.teardown_appcontext
+def close_db(exception):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@app.get("/answer")
+def answer():
+    return str(get_db().execute("select 6 * 7").fetchone()[0])
+""",
+            ),
+            (
+                "tests/test_db.py",
+                """import sqlite3
+
+import pytest
+
+from shelf import app
+from shelf import get_db
+
+
+def test_get_close_db():
+    with app.app_context():
+        db = get_db()
+        assert db is get_db()
+
+    with pytest.raises(sqlite3.ProgrammingError) as e:
+        db.execute("SELECT 1")
+
+    assert "closed" in str(e.value)
+""",
+            ),
+            (
+                "pyproject.toml",
+                '[project]\nname = "shelf"\nversion = "1.0"\n\n'
+                '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+            ),
+        ),
+        convert=("QM681",),
+    ),
+)

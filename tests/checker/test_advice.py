@@ -62,7 +62,7 @@ def _write(folder: Path, files: dict[str, str]) -> None:
 
 
 def _convert(folder: Path, held: tuple[str, ...]) -> None:
-    """Apply every safe fix of ``migrate check --fix`` in ``folder`` but the ``held`` codes'."""
+    """Apply every fix of ``migrate check --fix --unsafe-fixes`` but the ``held`` codes'."""
     fixed = subprocess.run(
         [
             sys.executable,
@@ -70,6 +70,7 @@ def _convert(folder: Path, held: tuple[str, ...]) -> None:
             "migrate",
             "check",
             "--fix",
+            "--unsafe-fixes",
             "--no-summary",
             "--ignore",
             ",".join(held),

@@ -39,6 +39,8 @@ class Case:
     #: The environment variable naming a server the program talks to (its URL); the case
     #: runs where it is set, as the rest of the suite's tests of that server do.
     service: str | None = None
+    #: Files renamed once the edits are made: (old path, new path).
+    renames: tuple[tuple[str, str], ...] = ()
     #: Where set, the files are Flask: the rest of the port is ``migrate check --fix`` with
     #: these codes' fixes held back (the rule's own, and any other fix that would make the
     #: same edit), and the edits are made, and the program run, on its output. The edits
@@ -2365,11 +2367,18 @@ def serve(command):
 
 
 def web_command():
+    """Return the Procfile's ``web`` command, or the supervisor program's, or None."""
     procfile = HERE / "Procfile"
-    if not procfile.exists():
-        return None
-    (line,) = [line for line in procfile.read_text().splitlines() if line.startswith("web:")]
-    return line.removeprefix("web:").strip()
+    if procfile.exists():
+        lines = procfile.read_text().splitlines()
+        (line,) = [line for line in lines if line.startswith("web:")]
+        return line.removeprefix("web:").strip()
+    for conf in sorted(HERE.glob("supervisor/*.conf")):
+        lines = conf.read_text().splitlines()
+        (line,) = [line for line in lines if line.startswith("command=")]
+        # supervisord's own expansion of the environment, for the one name used here
+        return line.removeprefix("command=").replace("%(ENV_PORT)s", "$PORT")
+    return None
 
 
 if __name__ == "__main__":
@@ -2830,5 +2839,42 @@ def test_get_close_db():
             ),
         ),
         convert=("QM681",),
+    ),
+)
+
+CASES += (
+    # A supervisor program, as ``supervisord`` starts it.
+    Case(
+        "QM703",
+        DEPLOY,
+        (
+            (
+                "command=waitress-serve --listen=127.0.0.1:%(ENV_PORT)s shelf:app",
+                "command=hypercorn --bind 127.0.0.1:%(ENV_PORT)s shelf:app",
+            ),
+        ),
+        "serve the app with Hypercorn (`hypercorn module:app`)",
+        files=(
+            ("shelf.py", SHELF),
+            (
+                "supervisor/shelf.conf",
+                "[program:shelf]\n"
+                "command=waitress-serve --listen=127.0.0.1:%(ENV_PORT)s shelf:app\n"
+                "autorestart=true\n",
+            ),
+        ),
+    ),
+    # .flaskenv, which Quart never reads: its setting moves to .env under Quart's name.
+    Case(
+        "QM718",
+        DEPLOY,
+        (("FLASK_APP=shelf", "QUART_APP=shelf"),),
+        "set `QUART_APP` (Quart reads `.env` and `.quartenv`, never `.flaskenv`)",
+        files=(
+            ("shelf.py", SHELF),
+            (".flaskenv", "FLASK_APP=shelf\n"),
+            ("Procfile", "web: quart run --port $PORT\n"),
+        ),
+        renames=((".flaskenv", ".env"),),
     ),
 )

@@ -47,6 +47,12 @@ class Case:
     #: are made on the Flask files too, where they must clear the finding.
     convert: tuple[str, ...] = ()
 
+    @property
+    def live(self) -> bool:
+        """Whether the program talks TCP on loopback: a server it starts, or a service's."""
+        text = self.program + "".join(text for _, text in self.files)
+        return self.service is not None or "127.0.0.1" in text
+
 
 #: Flask-Limiter on a Quart app, replaced as QM501 and QM505 advise.
 LIMITER = (

@@ -88,7 +88,13 @@ def _convert(folder: Path, held: tuple[str, ...]) -> None:
     assert fixed.returncode in (0, 1), fixed.stderr
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.code}-{CASES.index(c)}")
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, id=f"{case.code}-{index}", marks=[pytest.mark.live] if case.live else [])
+        for index, case in enumerate(CASES)
+    ],
+)
 def test_following_the_advice_gives_a_working_program(case: Case, tmp_path: Path) -> None:
     if case.service is not None and not os.environ.get(case.service):
         pytest.skip(f"{case.service} is not set")

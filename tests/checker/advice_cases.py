@@ -2908,3 +2908,27 @@ CASES += (
         renames=((".flaskenv", ".env"),),
     ),
 )
+
+CASES += (
+    # httpx's blocking client against the held inventory stand-in (QM402's run).
+    Case(
+        "QM403",
+        _held(
+            "\nimport httpx\n",
+            HTTP_UPSTREAM,
+            "    with httpx.Client() as client:\n"
+            '        reply = client.get(f"{INVENTORY}/stock/1")\n'
+            '    return {"stock": int(reply.text)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    with httpx.Client() as client:\n"
+                '        reply = client.get(f"{INVENTORY}/stock/1")\n',
+                "    async with httpx.AsyncClient() as client:\n"
+                '        reply = await client.get(f"{INVENTORY}/stock/1")\n',
+            ),
+        ),
+        "httpx.AsyncClient",
+    ),
+)

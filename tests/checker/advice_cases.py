@@ -33,6 +33,25 @@ class Case:
     #: Text the rule's message must contain: the advice that the edits carry out.
     advice: str
     fails_before: bool = True
+    #: Further files of the project, written beside ``app.py``: (relative path, text). The
+    #: checker reads the whole folder, and an edit may fall in any of its files.
+    files: tuple[tuple[str, str], ...] = ()
+    #: The environment variable naming a server the program talks to (its URL); the case
+    #: runs where it is set, as the rest of the suite's tests of that server do.
+    service: str | None = None
+    #: Files renamed once the edits are made: (old path, new path).
+    renames: tuple[tuple[str, str], ...] = ()
+    #: Where set, the files are Flask: the rest of the port is ``migrate check --fix`` with
+    #: these codes' fixes held back (the rule's own, and any other fix that would make the
+    #: same edit), and the edits are made, and the program run, on its output. The edits
+    #: are made on the Flask files too, where they must clear the finding.
+    convert: tuple[str, ...] = ()
+
+    @property
+    def live(self) -> bool:
+        """Whether the program talks TCP on loopback: a server it starts, or a service's."""
+        text = self.program + "".join(text for _, text in self.files)
+        return self.service is not None or "127.0.0.1" in text
 
 
 #: Flask-Limiter on a Quart app, replaced as QM501 and QM505 advise.
@@ -405,11 +424,14 @@ async def main():
     assert await response.get_data() == b"done"
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (("    time.sleep(0.01)", "    await asyncio.sleep(0.01)"),),
         "await asyncio.sleep(",
-        fails_before=False,
     ),
     Case(
         "QM415",
@@ -877,14 +899,17 @@ async def main():
     assert await response.get_data() == b"hi"
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (
             ("    with open(NOTE) as f:", "    async with aiofiles.open(NOTE) as f:"),
             ("        return f.read()", "        return await f.read()"),
         ),
         "aiofiles.open",
-        fails_before=False,
     ),
     Case(
         "QM407",
@@ -930,11 +955,14 @@ async def main():
     assert await response.get_data() == b"hi"
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (("return Path(NOTE).read_text()", "return await anyio.Path(NOTE).read_text()"),),
         "anyio.Path",
-        fails_before=False,
     ),
     Case(
         "QM405",
@@ -952,7 +980,11 @@ async def main():
     assert await response.get_data() == b"42"
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (
             (
@@ -964,7 +996,6 @@ asyncio.run(main())
             ),
         ),
         "await asyncio.create_subprocess_exec(...)",
-        fails_before=False,
     ),
     Case(
         "QM409",
@@ -983,7 +1014,11 @@ async def main():
     assert await response.get_json() == {"answer": 42}
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (
             (
@@ -994,7 +1029,6 @@ asyncio.run(main())
             ),
         ),
         "await aiosqlite.connect(...)",
-        fails_before=False,
     ),
     Case(
         "QM706",
@@ -1208,11 +1242,14 @@ async def main():
     assert await response.get_json() == {"total": 3}
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (('{"total": slow_total()}', '{"total": await run_sync(slow_total)()}'),),
         "keep it sync and call it as `await run_sync(slow_total)(...)`",
-        fails_before=False,
     ),
     Case(
         "QM712",
@@ -1316,7 +1353,11 @@ async def main():
     assert await response.get_json() == {"name": "ada"}
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (
             (
@@ -1326,7 +1367,6 @@ asyncio.run(main())
             ('    return {"name": user}', '    return {"name": await run_sync(load_user)(user)}'),
         ),
         "load the object in the view with `await`",
-        fails_before=False,
     ),
     Case(
         "QM207",
@@ -1466,7 +1506,11 @@ async def main():
     assert free.status_code == 200
 
 
-asyncio.run(main())
+# A blocking call on the event loop raises here (blockbuster), so the unedited program fails.
+from blockbuster import blockbuster_ctx
+
+with blockbuster_ctx():
+    asyncio.run(main())
 """,
         (
             (
@@ -1480,7 +1524,6 @@ asyncio.run(main())
             ),
         ),
         "rename it `async_validators_username`, make it `async def`",
-        fails_before=False,
     ),
     Case(
         "QM416",
@@ -1696,5 +1739,1196 @@ CASES += (
         ),
         "drop them",
         fails_before=False,
+    ),
+)
+
+# Settings Quart reads otherwise: each program shows the setting silently doing nothing.
+CASES += (
+    Case(
+        "QM708",
+        HEAD
+        + """
+app.config["TRUSTED_HOSTS"] = ["books.example"]
+
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    client = app.test_client()
+    assert (await client.get("/", headers={"Host": "books.example"})).status_code == 200
+    forged = await client.get("/", headers={"Host": "evil.example"})
+    assert forged.status_code == 400, forged.status_code
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                'app.config["TRUSTED_HOSTS"] = ["books.example"]\n',
+                "def trusted_hosts(asgi_app, hosts):\n"
+                "    async def check_host(scope, receive, send):\n"
+                "        host = dict(scope.get('headers', ())).get(b'host', b'').decode()\n"
+                "        if scope['type'] == 'http' and host.partition(':')[0] not in hosts:\n"
+                "            await send({'type': 'http.response.start', 'status': 400, 'headers': []})\n"
+                "            await send({'type': 'http.response.body', 'body': b''})\n"
+                "            return\n"
+                "        await asgi_app(scope, receive, send)\n\n"
+                "    return check_host\n\n\n"
+                "app.asgi_app = trusted_hosts(app.asgi_app, ['books.example'])\n",
+            ),
+        ),
+        "check the Host header in an ASGI middleware",
+    ),
+    Case(
+        "QM708",
+        HEAD.replace("from quart import request", "from quart import url_for")
+        + """
+app.config["PREFERRED_URL_SCHEME"] = "https"
+app.config["SERVER_NAME"] = "books.example"
+
+
+@app.get("/books/<int:book_id>")
+async def book(book_id):
+    return {"id": book_id}
+
+
+async def main():
+    # A link built outside a request (an e-mail job, a CLI command) takes the app's scheme.
+    async with app.app_context():
+        link = url_for("book", book_id=3, _external=True)
+    assert link == "https://books.example/books/3", link
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                'app.config["PREFERRED_URL_SCHEME"] = "https"',
+                'app.config["PREFER_SECURE_URLS"] = True',
+            ),
+        ),
+        "set `PREFER_SECURE_URLS = True`",
+    ),
+    Case(
+        "QM711",
+        HEAD.replace("from quart import request", "import click\n\nfrom quart import current_app")
+        + """
+
+@app.cli.command("init-db")
+def init_db():
+    click.echo(f"initialised {current_app.name}")
+
+
+result = app.test_cli_runner().invoke(args=["init-db"])
+assert result.exit_code == 0, result.output
+assert result.output == f"initialised {app.name}\\n", result.output
+""",
+        (('@app.cli.command("init-db")', '@app.cli.command("init-db", with_appcontext=True)'),),
+        "pass `with_appcontext=True`",
+    ),
+    Case(
+        "QM713",
+        HEAD.replace(
+            "from quart import request", "from quart import abort\nfrom quart import request"
+        )
+        + """
+NOTE_LIMIT = 64
+
+
+@app.before_request
+async def limit_notes():
+    if request.path == "/notes":
+        request.max_content_length = NOTE_LIMIT
+
+
+@app.post("/notes")
+async def notes():
+    data = await request.get_data()
+    return {"size": len(data)}
+
+
+async def main():
+    client = app.test_client()
+    small = await client.post("/notes", data=b"x" * NOTE_LIMIT)
+    assert await small.get_json() == {"size": NOTE_LIMIT}
+    large = await client.post("/notes", data=b"x" * (NOTE_LIMIT + 1))
+    assert large.status_code == 413, large.status_code
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                "@app.before_request\n"
+                "async def limit_notes():\n"
+                '    if request.path == "/notes":\n'
+                "        request.max_content_length = NOTE_LIMIT\n\n\n",
+                "",
+            ),
+            (
+                "    data = await request.get_data()\n",
+                "    if (request.content_length or 0) > NOTE_LIMIT:\n"
+                "        abort(413)\n"
+                "    data = await request.get_data()\n"
+                "    if len(data) > NOTE_LIMIT:  # a chunked body has no Content-Length\n"
+                "        abort(413)\n",
+            ),
+        ),
+        "check `request.content_length` and the bytes read",
+    ),
+    Case(
+        "QM716",
+        HEAD.replace(
+            "import asyncio\n",
+            "import asyncio\nimport logging\nimport socket\n\nimport httpx\n"
+            "from hypercorn.asyncio import serve\nfrom hypercorn.config import Config\n",
+        )
+        + """
+# The app's logging set-up: INFO, but no access lines (errors only).
+logging.basicConfig(level=logging.INFO)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+access_lines = []
+
+
+class Keep(logging.Handler):
+    def emit(self, record):
+        access_lines.append(record.getMessage())
+
+
+@app.get("/")
+async def index():
+    return "ok"
+
+
+async def main():
+    # Hypercorn with its access log on, on a socket already listening (no readiness race).
+    access = logging.getLogger("hypercorn.access")
+    access.addHandler(Keep())
+    sock = socket.create_server(("127.0.0.1", 0))
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.accesslog = access
+    stop = asyncio.Event()
+    server = asyncio.ensure_future(serve(app, config, shutdown_trigger=stop.wait))
+    port = sock.getsockname()[1]
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{port}/")
+    assert response.text == "ok"
+    stop.set()
+    await server
+    assert access_lines == [], access_lines
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                'logging.getLogger("werkzeug").setLevel(logging.ERROR)',
+                'logging.getLogger("hypercorn.access").setLevel(logging.ERROR)',
+            ),
+        ),
+        "configure `hypercorn.access`",
+    ),
+)
+
+
+def _held(imports: str, upstream: str, view: str, answer: str) -> str:
+    """Return a program whose ``/stock`` view calls an upstream that holds its answer.
+
+    ``upstream`` starts a stand-in on loopback (or takes a lock on a real server) that
+    answers once ``RELEASE`` is set; ``view`` is the body of ``/stock``, returning
+    ``answer``. The driver starts ``/stock``, asks ``/health`` while the first request's
+    upstream is held, and only then releases it: a blocking call in ``view`` stalls the
+    event loop, so ``/health`` cannot be answered first. blockbuster stops most such calls
+    at once; for the rest (a C client) the upstream lets go after ``HOLD_LIMIT`` seconds,
+    which bounds the failing run and plays no part in the passing one.
+    """
+    return (
+        "import asyncio\nimport os\nimport threading\n"
+        + imports
+        + """
+from blockbuster import blockbuster_ctx
+from quart import Quart
+
+app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+RELEASE = threading.Event()
+HOLD_LIMIT = 5
+started = asyncio.Event()
+"""
+        + upstream
+        + """
+
+@app.get("/health")
+async def health():
+    return "up"
+
+
+@app.get("/stock")
+async def stock():
+    started.set()
+"""
+        + view
+        + f"""
+
+async def main():
+    client = app.test_client()
+    first = asyncio.ensure_future(client.get("/stock"))
+    await started.wait()
+    second = await client.get("/health")
+    assert second.status_code == 200, second.status_code
+    assert not first.done(), "the first request ended before its upstream let go"
+    RELEASE.set()
+    response = await first
+    assert response.status_code == 200, await response.get_data()
+    assert await response.get_data() == {answer!r}, await response.get_data()
+
+
+with blockbuster_ctx():
+    asyncio.run(main())
+"""
+    )
+
+
+#: An HTTP stand-in of the inventory service: it answers ``7`` once released.
+HTTP_UPSTREAM = """from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+
+
+class Inventory(BaseHTTPRequestHandler):
+    def do_GET(self):
+        RELEASE.wait(HOLD_LIMIT)
+        self.send_response(200)
+        self.send_header("Content-Length", "1")
+        self.end_headers()
+        self.wfile.write(b"7")
+
+    def log_message(self, *args):
+        pass
+
+
+inventory = ThreadingHTTPServer(("127.0.0.1", 0), Inventory)
+inventory.daemon_threads = True
+threading.Thread(target=inventory.serve_forever, daemon=True).start()
+INVENTORY = f"http://127.0.0.1:{inventory.server_port}"
+"""
+
+#: A line-protocol stand-in: it reads a line and answers ``7`` once released.
+TCP_UPSTREAM = """import socketserver
+
+
+class Stock(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.rfile.readline()
+        RELEASE.wait(HOLD_LIMIT)
+        self.wfile.write(b"7\\n")
+
+
+stock_server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Stock)
+stock_server.daemon_threads = True
+threading.Thread(target=stock_server.serve_forever, daemon=True).start()
+STOCK_PORT = stock_server.server_address[1]
+"""
+
+#: An SMTP stand-in (aiosmtpd): it takes the message once released.
+SMTP_UPSTREAM = """import socket
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+outbox = []
+
+
+class Outbox:
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.get_running_loop().run_in_executor(None, RELEASE.wait, HOLD_LIMIT)
+        outbox.append(envelope.content)
+        return "250 OK"
+
+
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    SMTP_PORT = probe.getsockname()[1]
+smtp_server = Controller(Outbox(), hostname="127.0.0.1", port=SMTP_PORT)
+smtp_server.start()
+
+
+def order_mail():
+    message = EmailMessage()
+    message["From"] = "shop@example.org"
+    message["To"] = "ada@example.org"
+    message["Subject"] = "Your order"
+    message.set_content("1 book")
+    return message
+"""
+
+#: PostgreSQL: a second connection holds an advisory lock the view's query waits for.
+POSTGRES_UPSTREAM = """DSN = os.environ["BOOKSTORE_TEST_POSTGRES_URL"]
+LOCK = int.from_bytes(os.urandom(4), "big")
+
+
+def hold_lock(locked):
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", (LOCK,))
+        locked.set()
+        RELEASE.wait(HOLD_LIMIT)
+        conn.execute("select pg_advisory_unlock(%s)", (LOCK,))
+
+
+locked = threading.Event()
+threading.Thread(target=hold_lock, args=(locked,), daemon=True).start()
+locked.wait()
+"""
+
+#: MariaDB/MySQL: a second connection holds a named lock the view's query waits for.
+MYSQL_UPSTREAM = """from urllib.parse import urlsplit
+
+URL = urlsplit(os.environ["BOOKSTORE_TEST_MYSQL_URL"])
+DB = {"host": URL.hostname, "port": URL.port or 3306, "user": URL.username or "root",
+      "password": URL.password or "", "db": URL.path.lstrip("/")}
+LOCK = f"advice-{os.getpid()}"
+
+
+def hold_lock(locked):
+    conn = pymysql.connect(**DB)
+    with conn.cursor() as cursor:
+        cursor.execute("select get_lock(%s, 10)", (LOCK,))
+        locked.set()
+        RELEASE.wait(HOLD_LIMIT)
+        cursor.execute("select release_lock(%s)", (LOCK,))
+    conn.close()
+
+
+locked = threading.Event()
+threading.Thread(target=hold_lock, args=(locked,), daemon=True).start()
+locked.wait()
+"""
+
+#: Redis: the view pops from a list that a releaser fills once released.
+REDIS_UPSTREAM = """URL = os.environ["BOOKSTORE_TEST_REDIS_URL"]
+KEY = f"advice:stock:{os.getpid()}"
+# The start-up check: it also caches redis-py's version look-up (a file read) off the loop.
+with redis.Redis.from_url(URL) as setup:
+    setup.delete(KEY)
+
+
+def fill():
+    RELEASE.wait(HOLD_LIMIT)
+    with redis.Redis.from_url(URL) as conn:
+        conn.rpush(KEY, 7)
+
+
+threading.Thread(target=fill, daemon=True).start()
+"""
+
+CASES += (
+    Case(
+        "QM402",
+        _held(
+            "\nimport httpx\nimport requests\n",
+            HTTP_UPSTREAM,
+            '    reply = requests.get(f"{INVENTORY}/stock/1")\n    return {"stock": int(reply.text)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                '    reply = requests.get(f"{INVENTORY}/stock/1")\n',
+                "    async with httpx.AsyncClient() as client:\n"
+                '        reply = await client.get(f"{INVENTORY}/stock/1")\n',
+            ),
+        ),
+        "use `httpx.AsyncClient` (`await client.get(...)`)",
+    ),
+    Case(
+        "QM402",
+        _held(
+            "\nimport requests\n\nfrom migrate import run_sync\n",
+            HTTP_UPSTREAM,
+            '    reply = requests.get(f"{INVENTORY}/stock/1")\n    return {"stock": int(reply.text)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    reply = requests.get(",
+                "    reply = await run_sync(requests.get)(",
+            ),
+        ),
+        "`await run_sync(func)(...)` from `migrate`",
+    ),
+    Case(
+        "QM414",
+        _held(
+            "import socket\n",
+            TCP_UPSTREAM,
+            '    with socket.create_connection(("127.0.0.1", STOCK_PORT)) as sock:\n'
+            '        sock.sendall(b"book 1\\n")\n'
+            '        line = sock.makefile("rb").readline()\n'
+            '    return {"stock": int(line)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                '    with socket.create_connection(("127.0.0.1", STOCK_PORT)) as sock:\n'
+                '        sock.sendall(b"book 1\\n")\n'
+                '        line = sock.makefile("rb").readline()\n',
+                '    reader, writer = await asyncio.open_connection("127.0.0.1", STOCK_PORT)\n'
+                '    writer.write(b"book 1\\n")\n'
+                "    line = await reader.readline()\n"
+                "    writer.close()\n"
+                "    await writer.wait_closed()\n",
+            ),
+            ("import socket\n", ""),
+        ),
+        "use `await asyncio.open_connection(...)`",
+    ),
+    Case(
+        "QM413",
+        _held(
+            "import smtplib\n\nimport aiosmtplib\n",
+            SMTP_UPSTREAM,
+            '    with smtplib.SMTP("127.0.0.1", SMTP_PORT) as smtp:\n'
+            "        smtp.send_message(order_mail())\n"
+            '    return {"sent": len(outbox)}\n',
+            b'{"sent":1}\n',
+        ),
+        (
+            (
+                '    with smtplib.SMTP("127.0.0.1", SMTP_PORT) as smtp:\n'
+                "        smtp.send_message(order_mail())\n",
+                '    await aiosmtplib.send(order_mail(), hostname="127.0.0.1", port=SMTP_PORT)\n',
+            ),
+        ),
+        "use aiosmtplib (`await aiosmtplib.send(message, hostname=...)`)",
+    ),
+    Case(
+        "QM410",
+        _held(
+            "\nimport psycopg\n",
+            POSTGRES_UPSTREAM,
+            "    with psycopg.connect(DSN) as conn:\n"
+            '        row = conn.execute("select pg_advisory_xact_lock_shared(%s), 7", (LOCK,)).fetchone()\n'
+            '    return {"stock": row[1]}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    with psycopg.connect(DSN) as conn:\n"
+                '        row = conn.execute("select pg_advisory_xact_lock_shared(%s), 7", (LOCK,)).fetchone()\n',
+                "    async with await psycopg.AsyncConnection.connect(DSN) as conn:\n"
+                '        cursor = await conn.execute("select pg_advisory_xact_lock_shared(%s), 7", (LOCK,))\n'
+                "        row = await cursor.fetchone()\n",
+            ),
+        ),
+        "use `await psycopg.AsyncConnection.connect(...)`",
+        service="BOOKSTORE_TEST_POSTGRES_URL",
+    ),
+    Case(
+        "QM411",
+        _held(
+            "\nimport aiomysql\nimport pymysql\n",
+            MYSQL_UPSTREAM,
+            "    conn = pymysql.connect(**DB)\n"
+            "    with conn.cursor() as cursor:\n"
+            '        cursor.execute("select get_lock(%s, 10), 7", (LOCK,))\n'
+            "        row = cursor.fetchone()\n"
+            '        cursor.execute("select release_lock(%s)", (LOCK,))\n'
+            "    conn.close()\n"
+            '    return {"stock": row[1]}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    conn = pymysql.connect(**DB)\n"
+                "    with conn.cursor() as cursor:\n"
+                '        cursor.execute("select get_lock(%s, 10), 7", (LOCK,))\n'
+                "        row = cursor.fetchone()\n"
+                '        cursor.execute("select release_lock(%s)", (LOCK,))\n',
+                "    conn = await aiomysql.connect(**DB)\n"
+                "    async with conn.cursor() as cursor:\n"
+                '        await cursor.execute("select get_lock(%s, 10), 7", (LOCK,))\n'
+                "        row = await cursor.fetchone()\n"
+                '        await cursor.execute("select release_lock(%s)", (LOCK,))\n',
+            ),
+        ),
+        "use aiomysql",
+        service="BOOKSTORE_TEST_MYSQL_URL",
+    ),
+    Case(
+        "QM412",
+        _held(
+            "\nimport redis\nimport redis.asyncio\n",
+            REDIS_UPSTREAM,
+            "    conn = redis.Redis.from_url(URL)\n"
+            "    _, count = conn.blpop([KEY], timeout=HOLD_LIMIT)\n"
+            "    conn.close()\n"
+            '    return {"stock": int(count)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    conn = redis.Redis.from_url(URL)\n"
+                "    _, count = conn.blpop([KEY], timeout=HOLD_LIMIT)\n"
+                "    conn.close()\n",
+                "    conn = redis.asyncio.Redis.from_url(URL)\n"
+                "    _, count = await conn.blpop([KEY], timeout=HOLD_LIMIT)\n"
+                "    await conn.aclose()\n",
+            ),
+        ),
+        "use `redis.asyncio.Redis` and `await` its commands",
+        service="BOOKSTORE_TEST_REDIS_URL",
+    ),
+)
+
+
+#: A project's app, served by what its deployment files name (``shelf:app``).
+SHELF = """from quart import Quart
+
+app = Quart(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.get("/health")
+async def health():
+    return "up"
+"""
+
+#: The check of a deployment: install what ``requirements.txt`` names, start what the
+#: ``Procfile`` runs, ask the app. Without network access, "install" is resolving the file
+#: against the environment the tests run in (pip, offline) and following the named
+#: distributions' own requirements: everything ``shelf.py`` imports and the command the
+#: Procfile starts must come from a distribution the file brings in.
+DEPLOY = '''import ast
+import importlib.metadata
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+HERE = Path(__file__).parent
+BIN = Path(sys.executable).parent
+
+
+def declared():
+    """Return the requirements of requirements.txt."""
+    lines = (HERE / "requirements.txt").read_text().splitlines()
+    return [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()]
+
+
+def installed_with(requirements):
+    """Return the distributions an install of ``requirements`` brings in (names)."""
+    seen = set()
+    todo = [(r.name, set(r.extras)) for r in requirements]
+    while todo:
+        name, extras = todo.pop()
+        seen.add(canonicalize_name(name))
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not installed here: pip's resolution below reports it
+        for spec in dist.requires or ():
+            requirement = Requirement(spec)
+            wanted = requirement.marker is None or any(
+                requirement.marker.evaluate({"extra": extra}) for extra in extras | {""}
+            )
+            if wanted and canonicalize_name(requirement.name) not in seen:
+                todo.append((requirement.name, set(requirement.extras)))
+    return seen
+
+
+def check_requirements(command):
+    brought = installed_with(declared())
+    providers = importlib.metadata.packages_distributions()
+    tree = ast.parse((HERE / "shelf.py").read_text())
+    for node in ast.walk(tree):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module]
+        for top in {name.partition(".")[0] for name in names} - set(sys.stdlib_module_names):
+            dists = {canonicalize_name(d) for d in providers.get(top, ())}
+            assert dists & brought, f"shelf.py imports {top}, which requirements.txt does not bring"
+    if command:
+        script = shlex.split(command)[0]
+        (entry,) = importlib.metadata.entry_points(group="console_scripts", name=script)
+        assert canonicalize_name(entry.dist.name) in brought, f"{script} is not brought in"
+    # The file resolves against the environment, with no index: every name is installed.
+    resolved = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
+         "--disable-pip-version-check", "-r", str(HERE / "requirements.txt")],
+        capture_output=True, text=True, check=False,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+
+
+def serve(command):
+    """Start ``command`` on a free port, return its answer to /health, stop it by pid."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    argv = shlex.split(command.replace("$PORT", str(port)))
+    server = subprocess.Popen(argv, cwd=HERE, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert server.poll() is None, f"{command!r} exited with {server.returncode}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as reply:
+                    return reply.status, reply.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read()
+            except OSError:
+                time.sleep(0.05)  # not listening yet: poll again
+        raise AssertionError(f"{command!r} did not answer in 30 s")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def web_command():
+    """Return the Procfile's ``web`` command, or the supervisor program's, or None."""
+    procfile = HERE / "Procfile"
+    if procfile.exists():
+        lines = procfile.read_text().splitlines()
+        (line,) = [line for line in lines if line.startswith("web:")]
+        return line.removeprefix("web:").strip()
+    for conf in sorted(HERE.glob("supervisor/*.conf")):
+        lines = conf.read_text().splitlines()
+        (line,) = [line for line in lines if line.startswith("command=")]
+        # supervisord's own expansion of the environment, for the one name used here
+        return line.removeprefix("command=").replace("%(ENV_PORT)s", "$PORT")
+    return None
+
+
+if __name__ == "__main__":
+    command = web_command()
+    if (HERE / "requirements.txt").exists():
+        check_requirements(command)
+    if command:
+        answer = serve(command)
+        assert answer == (200, b"up"), answer
+    else:
+        import asyncio
+
+        from shelf import app
+
+        async def ask():
+            response = await app.test_client().get("/health")
+            return response.status_code, await response.get_data()
+
+        assert asyncio.run(ask()) == (200, b"up")
+'''
+
+REQUIREMENTS = "quart>=0.22\nhypercorn>=0.17\n"
+PROCFILE = "web: hypercorn --bind 127.0.0.1:$PORT shelf:app\n"
+
+CASES += (
+    Case(
+        "QM703",
+        DEPLOY,
+        (("web: waitress-serve --listen=127.0.0.1:$PORT shelf:app", PROCFILE.strip()),),
+        "serve the app with Hypercorn (`hypercorn module:app`)",
+        files=(
+            ("shelf.py", SHELF),
+            ("Procfile", "web: waitress-serve --listen=127.0.0.1:$PORT shelf:app\n"),
+        ),
+    ),
+    Case(
+        "QM719",
+        DEPLOY,
+        (("web: flask --app shelf run --port $PORT", PROCFILE.strip()),),
+        "`hypercorn module:app` to serve",
+        files=(("shelf.py", SHELF), ("Procfile", "web: flask --app shelf run --port $PORT\n")),
+    ),
+    Case(
+        "QM719",
+        DEPLOY,
+        (("web: flask --app shelf run --port $PORT", "web: quart --app shelf run --port $PORT"),),
+        "use `quart run` in development",
+        files=(("shelf.py", SHELF), ("Procfile", "web: flask --app shelf run --port $PORT\n")),
+    ),
+    Case(
+        "QM718",
+        DEPLOY,
+        (("FLASK_APP=shelf", "QUART_APP=shelf"),),
+        "set `QUART_APP` (Quart reads `.env`",
+        files=(
+            ("shelf.py", SHELF),
+            (".env", "FLASK_APP=shelf\n"),
+            ("Procfile", "web: quart run --port $PORT\n"),
+        ),
+    ),
+    Case(
+        "QM715",
+        DEPLOY,
+        (
+            (
+                "web: gunicorn --worker-class gevent --bind 127.0.0.1:$PORT shelf:app",
+                PROCFILE.strip(),
+            ),
+        ),
+        "drop it and serve with Hypercorn",
+        # gunicorn and gevent are not installed here: the unedited command cannot start.
+        fails_before=False,
+        files=(
+            ("shelf.py", SHELF),
+            ("Procfile", "web: gunicorn --worker-class gevent --bind 127.0.0.1:$PORT shelf:app\n"),
+        ),
+    ),
+    Case(
+        "QM704",
+        DEPLOY,
+        (("waitress>=3.0", "hypercorn>=0.17"),),
+        "serve the app with Hypercorn (`hypercorn module:app`)",
+        # Quart requires Hypercorn itself: the unedited file still brings the server the
+        # Procfile starts, and Waitress is only dead weight.
+        fails_before=False,
+        files=(
+            ("shelf.py", SHELF),
+            ("requirements.txt", "quart>=0.22\nwaitress>=3.0\n"),
+            ("Procfile", PROCFILE),
+        ),
+    ),
+    Case(
+        "QM504",
+        DEPLOY,
+        (("flask>=3.1", "quart>=0.22"),),
+        "depend on `quart`",
+        files=(
+            ("shelf.py", SHELF),
+            ("requirements.txt", "flask>=3.1\nhypercorn>=0.17\n"),
+            ("Procfile", PROCFILE),
+        ),
+    ),
+)
+
+CASES += (
+    Case(
+        "QM502",
+        DEPLOY,
+        (("Flask-Login>=0.6", "quart-auth>=0.10"),),
+        "use quart-auth (`QuartAuth`",
+        files=(
+            ("shelf.py", SHELF + "\nfrom quart_auth import QuartAuth\n\nQuartAuth(app)\n"),
+            ("requirements.txt", REQUIREMENTS + "Flask-Login>=0.6\n"),
+            ("Procfile", PROCFILE),
+        ),
+    ),
+    Case(
+        "QM503",
+        DEPLOY,
+        (("quart-flask-patch\n", ""), ("Flask-Limiter>=3.8", "quart-rate-limiter>=0.10")),
+        "port each extension to its Quart replacement instead",
+        files=(
+            (
+                "shelf.py",
+                SHELF + "\nfrom quart_rate_limiter import RateLimiter\n\nRateLimiter(app)\n",
+            ),
+            ("requirements.txt", REQUIREMENTS + "quart-flask-patch\nFlask-Limiter>=3.8\n"),
+            ("Procfile", PROCFILE),
+        ),
+        # quart-flask-patch's own failure (an ImportError) shows on Quart 0.23 only, and it
+        # is not installed here.
+        fails_before=False,
+    ),
+)
+
+
+#: Runs a Flask module ``shelf.py`` once ported (``migrate check --fix`` and the advice).
+DRIVE_SHELF = """import asyncio
+
+from shelf import app
+
+
+async def main():
+    client = app.test_client()
+"""
+
+CASES += (
+    Case(
+        "QM301",
+        DRIVE_SHELF
+        + """    response = await client.post("/books", json={"title": "Dune"})
+    assert await response.get_json() == {"title": "Dune"}, await response.get_data()
+
+
+asyncio.run(main())
+""",
+        (("def create():", "async def create():"),),
+        "view `create` must become `async def`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import jsonify
+from flask import request
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.post("/books")
+def create():
+    data = request.get_json()
+    return jsonify(title=data["title"])
+""",
+            ),
+        ),
+        convert=("QM301", "QM306"),
+    ),
+    Case(
+        "QM302",
+        DRIVE_SHELF
+        + """    response = await client.get("/nowhere")
+    assert response.status_code == 404
+    assert await response.get_data() == b"<p>No page at /nowhere</p>"
+
+
+asyncio.run(main())
+""",
+        (("def missing(error):", "async def missing(error):"),),
+        "error handler `missing` must become `async def`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import render_template_string
+from flask import request
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.errorhandler(404)
+def missing(error):
+    return render_template_string("<p>No page at {{ path }}</p>", path=request.path), 404
+""",
+            ),
+        ),
+        convert=("QM302", "QM306"),
+    ),
+    Case(
+        "QM303",
+        DRIVE_SHELF
+        + """    refused = await client.post("/books", data=b"not json")
+    assert refused.status_code == 400, refused.status_code
+    response = await client.post("/books", json={"title": "Dune"})
+    assert response.status_code == 201, response.status_code
+
+
+asyncio.run(main())
+""",
+        (("def require_json():", "async def require_json():"),),
+        "request hook `require_json` must become `async def`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import abort
+from flask import request
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.before_request
+def require_json():
+    if request.method == "POST" and request.get_json(silent=True) is None:
+        abort(400)
+
+
+@app.post("/books")
+async def create():
+    return "", 201
+""",
+            ),
+        ),
+        convert=("QM303", "QM306"),
+    ),
+    Case(
+        "QM104",
+        DRIVE_SHELF.replace(
+            "from shelf import app", "from shelf import Client\nfrom shelf import app"
+        )
+        + """    assert isinstance(client, Client)
+    response = await client.get("/")
+    assert await response.get_data() == b"ok"
+    assert client.calls == ["/"]
+
+
+asyncio.run(main())
+""",
+        (("import FlaskClient", "import QuartClient"), ("(FlaskClient)", "(QuartClient)")),
+        "`FlaskClient` is `quart.testing.QuartClient` in Quart",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask.testing import FlaskClient
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+class Client(FlaskClient):
+    # A test client that records the paths it asked for.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = []
+
+    def open(self, path, *args, **kwargs):
+        self.calls.append(path)
+        return super().open(path, *args, **kwargs)
+
+
+app.test_client_class = Client
+
+
+@app.get("/")
+def index():
+    return "ok"
+""",
+            ),
+        ),
+        convert=("QM104",),
+    ),
+    Case(
+        "QM105",
+        DRIVE_SHELF
+        + """    response = await client.get("/hello/ada")
+    assert await response.get_data() == b"<b>Hello, ada</b>", await response.get_data()
+
+
+asyncio.run(main())
+""",
+        (
+            ("import get_template_attribute\n", "import render_template_string\n"),
+            (
+                '    greet = get_template_attribute("macros.html", "hello")\n    return greet(name)',
+                "    return await render_template_string(\n"
+                "        '{% from \"macros.html\" import hello %}{{ hello(name) }}', name=name\n"
+                "    )",
+            ),
+        ),
+        "render a macro with `await render_template_string(...)`",
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask import get_template_attribute
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.get("/hello/<name>")
+def hello(name):
+    greet = get_template_attribute("macros.html", "hello")
+    return greet(name)
+""",
+            ),
+            (
+                "templates/macros.html",
+                "{% macro hello(name) %}<b>Hello, {{ name }}</b>{% endmacro %}\n",
+            ),
+        ),
+        convert=("QM105",),
+    ),
+)
+
+#: Runs the project's own test suite with pytest; its one test must pass.
+RUN_TESTS = """import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+if __name__ == "__main__":
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=HERE, capture_output=True, text=True, check=False,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "1 passed" in tests.stdout, tests.stdout[-3000:]
+"""
+
+CASES += (
+    Case(
+        "QM680",
+        RUN_TESTS,
+        (('testpaths = ["tests"]', 'asyncio_mode = "auto"\ntestpaths = ["tests"]'),),
+        '`asyncio_mode = "auto"` in `[tool.pytest.ini_options]`',
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.get("/health")
+def health():
+    return "up"
+""",
+            ),
+            (
+                "tests/test_shelf.py",
+                """from shelf import app
+
+
+def test_health():
+    client = app.test_client()
+    response = client.get("/health")
+    assert response.data == b"up"
+""",
+            ),
+            (
+                "pyproject.toml",
+                '[project]\nname = "shelf"\nversion = "1.0"\n\n'
+                '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+            ),
+        ),
+        convert=("QM680",),
+    ),
+)
+
+CASES += (
+    Case(
+        "QM681",
+        RUN_TESTS,
+        (('\n\n    assert "closed" in str(e.value)\n', "\n"),),
+        "decide what the test should prove (that the connection is closed) and assert that",
+        files=(
+            (
+                "shelf.py",
+                """import sqlite3
+
+from flask import Flask
+from flask import g
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+app.config["DATABASE"] = ":memory:"
+
+
+def get_db():
+    if "db" not in g:
+        g.db = sqlite3.connect(app.config["DATABASE"])
+    return g.db
+
+
+@app.teardown_appcontext
+def close_db(exception):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@app.get("/answer")
+def answer():
+    return str(get_db().execute("select 6 * 7").fetchone()[0])
+""",
+            ),
+            (
+                "tests/test_db.py",
+                """import sqlite3
+
+import pytest
+
+from shelf import app
+from shelf import get_db
+
+
+def test_get_close_db():
+    with app.app_context():
+        db = get_db()
+        assert db is get_db()
+
+    with pytest.raises(sqlite3.ProgrammingError) as e:
+        db.execute("SELECT 1")
+
+    assert "closed" in str(e.value)
+""",
+            ),
+            (
+                "pyproject.toml",
+                '[project]\nname = "shelf"\nversion = "1.0"\n\n'
+                '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+            ),
+        ),
+        convert=("QM681",),
+    ),
+)
+
+CASES += (
+    # A supervisor program, as ``supervisord`` starts it.
+    Case(
+        "QM703",
+        DEPLOY,
+        (
+            (
+                "command=waitress-serve --listen=127.0.0.1:%(ENV_PORT)s shelf:app",
+                "command=hypercorn --bind 127.0.0.1:%(ENV_PORT)s shelf:app",
+            ),
+        ),
+        "serve the app with Hypercorn (`hypercorn module:app`)",
+        files=(
+            ("shelf.py", SHELF),
+            (
+                "supervisor/shelf.conf",
+                "[program:shelf]\n"
+                "command=waitress-serve --listen=127.0.0.1:%(ENV_PORT)s shelf:app\n"
+                "autorestart=true\n",
+            ),
+        ),
+    ),
+    # .flaskenv, which Quart never reads: its setting moves to .env under Quart's name.
+    Case(
+        "QM718",
+        DEPLOY,
+        (("FLASK_APP=shelf", "QUART_APP=shelf"),),
+        "set `QUART_APP` (Quart reads `.env` and `.quartenv`, never `.flaskenv`)",
+        files=(
+            ("shelf.py", SHELF),
+            (".flaskenv", "FLASK_APP=shelf\n"),
+            ("Procfile", "web: quart run --port $PORT\n"),
+        ),
+        renames=((".flaskenv", ".env"),),
+    ),
+)
+
+CASES += (
+    # httpx's blocking client against the held inventory stand-in (QM402's run).
+    Case(
+        "QM403",
+        _held(
+            "\nimport httpx\n",
+            HTTP_UPSTREAM,
+            "    with httpx.Client() as client:\n"
+            '        reply = client.get(f"{INVENTORY}/stock/1")\n'
+            '    return {"stock": int(reply.text)}\n',
+            b'{"stock":7}\n',
+        ),
+        (
+            (
+                "    with httpx.Client() as client:\n"
+                '        reply = client.get(f"{INVENTORY}/stock/1")\n',
+                "    async with httpx.AsyncClient() as client:\n"
+                '        reply = await client.get(f"{INVENTORY}/stock/1")\n',
+            ),
+        ),
+        "httpx.AsyncClient",
     ),
 )

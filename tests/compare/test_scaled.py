@@ -1,5 +1,6 @@
 """The scaled scenario's load-free parts: the plans, the summary of its runs, the reference to
-the single-process point, its report section and its flag; and the balancer's answer counts.
+the single-process point, its report section and its flag; the balancer's answer counts; and
+one app's topology started and stopped.
 
 ``tests/compare/test_run.py`` runs the scenario itself, in the quick run.
 """
@@ -7,11 +8,13 @@ the single-process point, its report section and its flag; and the balancer's an
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from compare.balancer import SERVER_HEADER
 from compare.balancer import balancing
 from compare.cli import main
 from compare.harness.placement import Placement
@@ -19,9 +22,12 @@ from compare.harness.report import scaled_section
 from compare.harness.scaled import shared_cpus
 from compare.harness.scaled import single_process_reference
 from compare.harness.scaled import summarize
+from compare.harness.scaled import topology
 from compare.harness.scenarios import ENDPOINTS
 from compare.harness.scenarios import full_plan
 from compare.harness.scenarios import quick_plan
+from compare.harness.scenarios import scaled_servers
+from compare.harness.servers import prepare_databases
 from compare.procs import free_port
 from compare.procs import running
 
@@ -183,3 +189,31 @@ def test_the_balancer_counts_each_backends_answers() -> None:
     answered = {name: after[name] - before[name] for name in after}
     assert sum(answered.values()) == 7
     assert answered["app1"] >= 3 and answered["app2"] >= 3
+
+
+def test_a_topology_serves_through_every_backend_and_stops_every_process(
+    tmp_path: Path,
+) -> None:
+    config = scaled_servers(2)[0]
+    with (
+        prepare_databases(None, tmp_path, [config.id]) as databases,
+        topology(
+            config,
+            backends=2,
+            database_url=databases[config.id],
+            inventory_url="http://127.0.0.1:9",
+            log_dir=tmp_path,
+            cpus=None,
+            check_interval_ms=2000,
+        ) as topo,
+    ):
+        pids = [backend.pid for backend in topo.backends] + [topo.balancer.process.pid]
+        assert topo.balancer.server_states() == {"app1": "UP", "app2": "UP"}
+        with httpx.Client(base_url=topo.balancer.base_url, trust_env=False) as client:
+            served = [client.get("/books", params={"limit": 1}) for _ in range(4)]
+        # Both backends read the one shared database.
+        assert {answer.json()["total"] for answer in served} == {36}
+        assert {answer.headers[SERVER_HEADER] for answer in served} == {"app1", "app2"}
+        assert all(usage > 0 for usage in topo.backends_cpu_s().values())
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists(), f"process {pid} is still running"

@@ -142,6 +142,18 @@ class Balancer:
                 chunks.append(chunk)
         return b"".join(chunks).decode()
 
+    def answers(self) -> dict[str, int]:
+        """Return how many answers each backend has given so far: ``{"app1": 1234, …}``.
+
+        The sum of the ``hrsp_1xx`` … ``hrsp_other`` columns of the CSV statistics (answers
+        by status class, counted since the balancer started); health checks are not in them.
+        """
+        columns = ("hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
+        return {
+            name: sum(int(row.get(column) or 0) for column in columns)
+            for name, row in self._rows().items()
+        }
+
     def current_sessions(self) -> dict[str, int]:
         """Return each backend's requests in progress (``scur`` of the CSV statistics)."""
         return {name: int(row["scur"] or 0) for name, row in self._rows().items()}
@@ -195,6 +207,7 @@ def balancing(
     log_path: Path | None = None,
     command_prefix: Sequence[str] = (),
     ready_timeout_s: float = 10.0,
+    check_interval_ms: int = CHECK_INTERVAL_MS,
 ) -> Iterator[Balancer]:
     """Run HAProxy in front of ``backends`` until the block ends, however it ends.
 
@@ -205,6 +218,8 @@ def balancing(
     :param command_prefix: put before the ``haproxy`` command (a wrapper that execs it, such
         as the tests' orphan guard).
     :param ready_timeout_s: how long the balancer may take to answer its ``/health``.
+    :param check_interval_ms: milliseconds between two health checks of one backend (a load
+        measurement checks less often, so that the checks cost the backends next to nothing).
     :raises BalancerUnavailableError: ``haproxy`` is not installed.
     :raises compare.procs.ServerStartError: HAProxy exited (a bad configuration, a port taken)
         or did not answer in time; the message quotes its output.
@@ -222,6 +237,7 @@ def balancing(
                 port=port,
                 stats_port=stats_port,
                 runtime_socket=runtime_socket,
+                check_interval_ms=check_interval_ms,
             )
         )
         # -db: stay in the foreground, one process, so that its pid is the one to stop.

@@ -279,8 +279,8 @@ def _add_run(commands: _Commands) -> None:
         help="load both bookstores side by side and write a report",
         description="Start the inventory stand-in, legacy_flask on Waitress and quart_app on "
         "Hypercorn (several configurations, each on its own seeded database), measure them "
-        "closed-loop (wrk) and open-loop, and write results.json, report.html, summary.md and "
-        "the plots. Needs wrk and ss on PATH.",
+        "closed-loop (wrk) and open-loop, then N processes of each app behind HAProxy, and "
+        "write results.json, report.html, summary.md and the plots. Needs wrk, ss and haproxy.",
     )
     parser.add_argument(
         "--quick",
@@ -316,6 +316,13 @@ def _add_run(commands: _Commands) -> None:
         metavar="N",
         help="also run quart_app on N Hypercorn workers (default: 2 with PostgreSQL, else none)",
     )
+    parser.add_argument(
+        "--backends",
+        type=_backends,
+        default=2,
+        metavar="N",
+        help="the scaled scenario's processes per app, behind HAProxy (default: %(default)s)",
+    )
 
     def run(args: argparse.Namespace) -> int:
         from compare.harness import runner
@@ -326,6 +333,7 @@ def _add_run(commands: _Commands) -> None:
             db=args.db,
             tuned_threads=args.flask_threads,
             workers=args.workers,
+            backends=args.backends,
         )
         try:
             return runner.run(options)
@@ -335,7 +343,7 @@ def _add_run(commands: _Commands) -> None:
                 f"{_PROG} run: error: setting up the database failed: {stderr[-1:] or exc}",
                 file=sys.stderr,
             )
-        except procs.ServerStartError as exc:
+        except (procs.ServerStartError, BalancerUnavailableError) as exc:
             # The whole message: the server's last output holds the cause.
             print(f"{_PROG} run: error: {exc}", file=sys.stderr)
         except KeyboardInterrupt:

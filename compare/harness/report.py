@@ -19,7 +19,15 @@ from compare.harness.analysis import QUART
 from compare.harness.analysis import analyse
 from compare.harness.scenarios import WAITRESS_CONNECTION_LIMIT
 
-__all__ = ["c10k_section", "finish", "markdown", "render_html", "write_c10k", "write_json"]
+__all__ = [
+    "c10k_section",
+    "finish",
+    "markdown",
+    "render_html",
+    "scaled_section",
+    "write_c10k",
+    "write_json",
+]
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
@@ -253,6 +261,8 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
             ],
         )
     )
+    if "scaled" in document:
+        sections.append(scaled_section(document["scaled"], endpoints))
     flagged = analysis["flagged"]
     sections.append(
         (
@@ -342,6 +352,76 @@ def _sections(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
         )
     )
     return sections
+
+
+def scaled_section(scaled: dict[str, Any], endpoints: dict[str, Any]) -> tuple[str, list[str]]:
+    """The scaled scenario's section (title, Markdown lines) of a results document."""
+    n = scaled["backends"]
+    cores = scaled["cpu_count"]
+    rows = []
+    for point in scaled["points"]:
+        one = point.get("one_process") or {}
+        app = scaled["apps"].get(point["server"], {}).get("label", point["server"])
+        rows.append(
+            [
+                app,
+                endpoints[point["endpoint"]]["label"],
+                str(point["connections"]),
+                _fmt(point["requests_per_s"]) + (" (busy)" if point["busy"] else ""),
+                _fmt(point["latency_ms"].get("p50"), 1),
+                _fmt(point["latency_ms"].get("p99"), 1),
+                _us(point["backends_cpu_s_per_request"]),
+                _us(point["balancer_cpu_s_per_request"]),
+                " / ".join(f"{b['answered']:,}" for b in point["per_backend"].values()),
+                _fmt(one.get("requests_per_s")),
+                _us(one.get("cpu_s_per_request")),
+            ]
+        )
+    loads = [x for point in scaled["points"] for x in point["load_average"]]
+    where = (
+        f"wrk is pinned to one CPU and the backends and HAProxy may use CPUs "
+        f"{', '.join(map(str, scaled['cpus']))}"
+        if scaled["cpus"]
+        else "nothing is pinned"
+    )
+    lines = [
+        f"{n} processes of each app behind HAProxy (`compare/haproxy.cfg`, round robin; "
+        f"{scaled['balancer']['version']}), one app at a time, every backend on one shared "
+        f"{'PostgreSQL' if scaled['database'] == 'postgresql' else 'SQLite'} database; wrk "
+        "drives the balancer. Each legacy_flask backend is Waitress with 4 threads, each "
+        "quart_app backend Hypercorn with one asyncio worker, as in the single-process points.",
+        "",
+        f"**This machine has {cores} CPU{'s' if cores != 1 else ''}**: {where}, so the load "
+        "generator, the balancer and the backends share them. Where one process already fills "
+        f"a core, {n} processes cannot give {n}× its throughput: the other core also runs wrk "
+        "and HAProxy. CPU per request is what carries over to a bigger machine.",
+        "",
+        "CPU per request: the user + system CPU time of every backend's process tree, summed, "
+        "÷ the requests answered, in µs; the balancer's own CPU time separately. Answers per "
+        "backend: from HAProxy's statistics, over the point's runs. One process: the "
+        "single-process point of the same run at the same connections (pinned to one CPU, wrk "
+        "on the other).",
+        "",
+        *_table(
+            (
+                "app",
+                "endpoint",
+                "connections",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "backends CPU µs/req",
+                "balancer CPU µs/req",
+                "answers per backend",
+                "one process req/s",
+                "one process CPU µs/req",
+            ),
+            rows,
+        ),
+        "",
+        f"- 1-minute load average during these runs: {_range(loads)}.",
+    ]
+    return f"Scaled: {n} processes behind HAProxy", lines
 
 
 def _errors(errors: dict[str, int]) -> str:

@@ -4,8 +4,9 @@ The order of a run: choose the CPU placement and pin this process to the load ge
 seed one template database and copy it for every server configuration; start the inventory
 stand-in (on the load generators' CPU) and every server (on the servers' CPU, all at once: an
 idle server costs nothing); log in as the admin on each; then run the closed-loop sweeps, the
-open-loop runs and the naive-migration runs, one at a time, with a progress bar on stderr; write
-``results.json``, then the plots, ``report.html`` and ``summary.md``.
+open-loop runs and the naive-migration runs, one at a time, with a progress bar on stderr; then
+the scaled scenario (:mod:`compare.harness.scaled`), which starts and stops each app's backends
+and balancer itself; write ``results.json``, then the plots, ``report.html`` and ``summary.md``.
 
 Ctrl-C (or SIGTERM) at any moment kills the load generator that is running and stops every
 server; the exit status is then 130.
@@ -43,7 +44,10 @@ from rich.progress import TextColumn
 from rich.progress import TimeElapsedColumn
 
 from compare import procs
+from compare.balancer import BalancerUnavailableError
+from compare.balancer import haproxy_path
 from compare.harness import measure
+from compare.harness import scaled
 from compare.harness.placement import Placement
 from compare.harness.placement import choose_placement
 from compare.harness.placement import raise_open_files_limit
@@ -85,6 +89,7 @@ class RunOptions:
     db: str | None = None
     tuned_threads: int = 32
     workers: int = 0
+    backends: int = 2
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -244,11 +249,39 @@ def _point_line(point: dict[str, Any]) -> str:
     )
 
 
+def _scaled_line(point: dict[str, Any]) -> str:
+    latency = point["latency_ms"]
+    answered = "/".join(str(b["answered"]) for b in point["per_backend"].values())
+    backends = point.get("backends_cpu_s_per_request")
+    balancer = point.get("balancer_cpu_s_per_request")
+    flags = ["BUSY machine"] if point["busy"] else []
+    if point["unexpected_errors"]:
+        flags.append(f"{point['unexpected_errors']} unexpected errors")
+    if point["failed"]:
+        flags.append("FAILED")
+    return (
+        f"{point['server']:<14} {point['endpoint']:<10} c={point['connections']:<14} "
+        f"{point['requests_per_s']:8.1f} req/s "
+        f"{(backends or 0) * 1e6:7.0f} µs backends + {(balancer or 0) * 1e6:4.0f} µs balancer "
+        f"CPU/req  p50 {latency.get('p50', 0):8.1f} ms  p99 {latency.get('p99', 0):8.1f} ms  "
+        f"answers per backend {answered} {' '.join(flags)}"
+    )
+
+
 def _check_tools() -> str | None:
     missing = [tool for tool in ("wrk", "ss") if shutil.which(tool) is None]
+    try:
+        haproxy_path()
+    except BalancerUnavailableError:
+        missing.append("haproxy")
     if missing:
-        return f"not found on PATH: {', '.join(missing)} (apt-get install wrk iproute2)"
+        return f"not found on PATH: {', '.join(missing)} (apt-get install wrk iproute2 haproxy)"
     return None
+
+
+def scaled_points(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scaled scenario's points of a results document (none when it did not run)."""
+    return list(document.get("scaled", {}).get("points", []))
 
 
 def run(options: RunOptions, console: Console | None = None) -> int:
@@ -268,7 +301,9 @@ def run(options: RunOptions, console: Console | None = None) -> int:
     make = quick_plan if options.quick else full_plan
     postgres = options.db is not None and options.db.startswith(("postgresql://", "postgres://"))
     workers = options.workers or (2 if postgres else 0)
-    plan = make(tuned_threads=options.tuned_threads, postgres_workers=workers)
+    plan = make(
+        tuned_threads=options.tuned_threads, postgres_workers=workers, backends=options.backends
+    )
     placement = choose_placement()
     open_files = raise_open_files_limit(8192)
     if placement.client_cpu is not None and hasattr(os, "sched_setaffinity"):
@@ -299,6 +334,9 @@ def run(options: RunOptions, console: Console | None = None) -> int:
         log_dir.mkdir(exist_ok=True)
         ids = [config.id for config in plan.servers]
         with_db = [config.id for config in plan.servers if not config.floor]
+        if plan.scaled is not None:
+            # One database per app, shared by all of its backends.
+            with_db += [config.id for config in plan.scaled.servers]
         console.print("seeding the databases…")
         databases = stack.enter_context(prepare_databases(options.db, work, with_db))
         inventory_port = procs.free_port()
@@ -325,7 +363,7 @@ def run(options: RunOptions, console: Console | None = None) -> int:
             inventory_pid=inventory.pid,
         )
         phases["setup_s"] = round(time.monotonic() - started, 1)
-        total = plan.closed_points + plan.open_points + 1
+        total = plan.closed_points + plan.open_points + 1 + plan.scaled_points
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -348,6 +386,22 @@ def run(options: RunOptions, console: Console | None = None) -> int:
 
             ctx.may_spend = may_spend
             results = _measure_all(ctx, progress, task)
+            if plan.scaled is not None:
+
+                def on_point(point: dict[str, Any]) -> None:
+                    point["one_process"] = scaled.single_process_reference(
+                        point, results["closed_loop"]
+                    )
+                    progress.advance(task)
+                    progress.console.log(_scaled_line(point))
+
+                results["scaled"] = scaled.run_scaled(
+                    ctx,
+                    plan.scaled,
+                    {config.id: databases[config.id] for config in plan.scaled.servers},
+                    log_dir,
+                    on_point,
+                )
         phases["measure_s"] = round(time.monotonic() - started - phases["setup_s"], 1)
         # The write scenario must leave every database as it found it.
         document["database_check"] = {
@@ -370,7 +424,11 @@ def run(options: RunOptions, console: Console | None = None) -> int:
         f"done in {document['elapsed_s']:.0f} s: {options.out / 'report.html'}, "
         f"{options.out / 'summary.md'}, {options.out / 'results.json'}"
     )
-    failed = [p for p in (*document["closed_loop"], *document["open_loop"]) if p["failed"]]
+    failed = [
+        p
+        for p in (*document["closed_loop"], *document["open_loop"], *scaled_points(document))
+        if p["failed"]
+    ]
     for point in failed:
         console.print(f"failed: {point['server']} {point['endpoint']}: no request completed")
     return 1 if failed else 0

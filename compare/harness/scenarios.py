@@ -3,7 +3,8 @@
 An *endpoint scenario* is one request shape (:data:`ENDPOINTS`); a *server configuration* is an
 app on a server with its settings (:data:`SERVERS`); the :class:`Plan` says which pairs are
 swept over which connection counts, which are also driven open-loop at which rates, how long
-each point lasts, and which points are repeated (the headline points, :attr:`Sweep.headline`).
+each point lasts, and which points are repeated (the headline points, :attr:`Sweep.headline`),
+and the scaled scenario (:class:`ScaledSpec`): N processes of each app behind HAProxy.
 :func:`full_plan` is the default run (within 15 minutes on two cores), :func:`quick_plan` the
 one for CI (within 90 s): one connection count, every scenario once.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Final
 from typing import Literal
 
@@ -26,10 +28,12 @@ __all__ = [
     "NaiveSpec",
     "OpenLoopSpec",
     "Plan",
+    "ScaledSpec",
     "ServerConfig",
     "Sweep",
     "full_plan",
     "quick_plan",
+    "scaled_servers",
     "waitress_limits",
 ]
 
@@ -261,6 +265,44 @@ class NaiveSpec:
     warmup_s: float
 
 
+def scaled_servers(backends: int) -> tuple[ServerConfig, ServerConfig]:
+    """The scaled scenario's two configurations: ``backends`` processes of legacy_flask on
+    Waitress (4 threads each, as ``flask-t4``) and of quart_app on Hypercorn (one asyncio
+    worker each, as ``quart-asyncio``), each app's processes behind one HAProxy."""
+    behind = f"× {backends} behind HAProxy"
+    return (
+        replace(flask(4), id="scaled-flask", label=f"legacy_flask · Waitress 4 threads {behind}"),
+        replace(
+            quart("asyncio"), id="scaled-quart", label=f"quart_app · Hypercorn asyncio {behind}"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ScaledSpec:
+    """The scaled scenario: ``backends`` processes of each app behind HAProxy, one app at a time.
+
+    ``points`` are ``(endpoint id, connections)`` pairs, each measured closed-loop (wrk, against
+    the balancer) ``repeats`` times per app; ``check_interval_ms`` is the balancer's health-check
+    interval during the runs (milliseconds).
+    """
+
+    backends: int
+    points: tuple[tuple[str, int], ...]
+    repeats: int
+    check_interval_ms: int = 2000
+
+    @property
+    def servers(self) -> tuple[ServerConfig, ServerConfig]:
+        """The two configurations (:func:`scaled_servers`)."""
+        return scaled_servers(self.backends)
+
+    @property
+    def measured_points(self) -> int:
+        """How many points the scenario has, over both apps."""
+        return len(self.points) * len(self.servers)
+
+
 @dataclass(frozen=True)
 class Plan:
     """Everything one run measures, and how long each point lasts (s).
@@ -296,6 +338,7 @@ class Plan:
     busy_other_share: float = 0.10
     busy_steal_share: float = 0.05
     busy_repeats: int = 2
+    scaled: ScaledSpec | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -307,6 +350,11 @@ class Plan:
     def open_points(self) -> int:
         """How many open-loop runs the plan has."""
         return sum(len(spec.rates) for spec in self.open_loop)
+
+    @property
+    def scaled_points(self) -> int:
+        """How many points the scaled scenario has (0 without it)."""
+        return 0 if self.scaled is None else self.scaled.measured_points
 
 
 _FLOOR_IDS: Final = (FLOOR_FLASK.id, FLOOR_QUART.id)
@@ -322,10 +370,11 @@ def _servers(tuned_threads: int, postgres_workers: int) -> tuple[ServerConfig, .
 _HEADLINE: Final = {"read": (1, 50, 1000), "avail-50": (1, 50, 200, 1000)}
 
 
-def full_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
+def full_plan(*, tuned_threads: int = 32, postgres_workers: int = 0, backends: int = 2) -> Plan:
     """The default run: every endpoint on the two headline configurations at every connection
     count, the other configurations on the read and the I/O endpoint, open-loop rates around
-    both servers' capacities, and the naive migration."""
+    both servers' capacities, the naive migration, and ``backends`` processes of each app
+    behind HAProxy on the read (50 connections) and the I/O endpoint (200)."""
     main = ("flask-t4", "quart-asyncio")
     sweeps = [
         Sweep(server, endpoint.id, CONNECTION_LEVELS, headline=_HEADLINE.get(endpoint.id, (1, 50)))
@@ -362,12 +411,16 @@ def full_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
         open_timeout_s=5.0,
         budget_s=780.0,
         tuned_threads=tuned_threads,
+        # The headline connection counts of the two endpoints, so that the report can set one
+        # process of each app, measured in the same run, beside the scaled points.
+        scaled=ScaledSpec(backends, (("read", 50), ("avail-50", 200)), repeats=3),
     )
 
 
-def quick_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
+def quick_plan(*, tuned_threads: int = 32, postgres_workers: int = 0, backends: int = 2) -> Plan:
     """The CI run: every scenario and configuration once, at 10 connections, 1 s a point after
-    a warm-up of a few sequential requests; the one headline point is repeated but not re-run."""
+    a warm-up of a few sequential requests; the one headline point is repeated but not re-run.
+    The scaled scenario runs too, once per point at 10 connections."""
     main = ("flask-t4", "quart-asyncio")
     sweeps = [
         Sweep(server, e.id, (10,), headline=(10,) if e.id == "avail-50" else ())
@@ -400,4 +453,5 @@ def quick_plan(*, tuned_threads: int = 32, postgres_workers: int = 0) -> Plan:
         budget_s=80.0,
         busy_repeats=1,
         tuned_threads=tuned_threads,
+        scaled=ScaledSpec(backends, (("read", 10), ("avail-50", 10)), repeats=1),
     )

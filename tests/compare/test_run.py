@@ -22,6 +22,8 @@ from typing import Any
 import matplotlib.image
 import pytest
 
+from compare.balancer import BalancerUnavailableError
+from compare.balancer import haproxy_path
 from compare.harness import c10k as c10k_harness
 from compare.harness import report
 from tests.compare.test_c10k import _document as _c10k_document
@@ -43,9 +45,15 @@ class QuickRun:
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuickRun]:
     missing = [tool for tool in ("wrk", "ss", "taskset") if shutil.which(tool) is None]
+    try:
+        haproxy_path()
+    except BalancerUnavailableError:
+        missing.append("haproxy")
     if missing:
         if os.environ.get("BOOKSTORE_REQUIRE_LOAD_TOOLS"):
-            pytest.fail(f"CI needs {', '.join(missing)} (apt-get install wrk iproute2 util-linux)")
+            pytest.fail(
+                f"CI needs {', '.join(missing)} (apt-get install wrk iproute2 util-linux haproxy)"
+            )
         pytest.skip(f"not installed: {', '.join(missing)}")
     out = tmp_path_factory.mktemp("quick-run")
     done = subprocess.run(
@@ -234,6 +242,73 @@ def test_the_markdown_summary_links_every_plot_file(quick_run: QuickRun) -> None
         assert f"]({file_name})" in summary
         assert (quick_run.out / file_name).read_bytes().startswith(PNG_MAGIC)
     assert "## Verdicts" in summary
+
+
+def test_the_scaled_scenario_runs_each_app_on_two_backends_behind_haproxy(
+    quick_run: QuickRun,
+) -> None:
+    scaled = quick_run.document["scaled"]
+    single = quick_run.document["servers"]
+
+    assert scaled["backends"] == 2
+    assert scaled["cpu_count"] == os.cpu_count()
+    assert scaled["database"] == "sqlite"
+    assert set(scaled["apps"]) == {"scaled-flask", "scaled-quart"}
+    for ident, app in scaled["apps"].items():
+        commands = app["backend_commands"]
+        assert len(commands) == 2 and commands[0] != commands[1], "one port each"
+        assert "haproxy" in " ".join(app["balancer_command"])
+        if quick_run.document["placement"]["pinned"]:
+            # Every backend and the balancer may use both CPUs, not the load generator's alone.
+            cpus = ",".join(map(str, scaled["cpus"]))
+            for command in (*commands, app["balancer_command"]):
+                assert command[:3] == ["taskset", "-c", cpus]
+        # The backends of one app share one database, of their own.
+        assert app["environment"]["BOOKSTORE_DATABASE_URL"] == app["database_url"]
+        assert app["environment"]["BOOKSTORE_PROXY_HOPS"] == "1"
+        others = {s["environment"].get("BOOKSTORE_DATABASE_URL") for s in single.values()}
+        assert app["database_url"] not in others, ident
+    measured = {(p["server"], p["endpoint"]) for p in scaled["points"]}
+    assert measured == {
+        (server, endpoint)
+        for server in ("scaled-flask", "scaled-quart")
+        for endpoint in ("read", "avail-50")
+    }
+
+
+def test_the_balancer_spread_every_scaled_point_over_both_backends(quick_run: QuickRun) -> None:
+    for point in quick_run.document["scaled"]["points"]:
+        where = (point["server"], point["endpoint"])
+        assert not point["failed"] and point["requests_per_s"] > 0, where
+        assert point["unexpected_errors"] == 0, (where, point["errors"])
+        assert set(point["per_backend"]) == {"app1", "app2"}
+        for name, usage in point["per_backend"].items():
+            assert usage["answered"] > 0, (where, name)
+            assert usage["cpu_s"] > 0, (where, name)
+        # Every answer wrk counted went through a backend, by HAProxy's own count.
+        answered = sum(usage["answered"] for usage in point["per_backend"].values())
+        assert answered >= point["requests"], where
+        assert point["backends_cpu_s_per_request"] > 0
+        assert point["balancer_cpu_s_per_request"] is not None
+        assert point["balancer_cpu_s_per_request"] >= 0
+        assert {"p50", "p99"} <= set(point["latency_ms"])
+        assert point["one_process"]["server"] in ("flask-t4", "quart-asyncio")
+        for run in point["runs"]:
+            assert run["backends_cpu_s_per_request"] == pytest.approx(
+                run["backends_cpu_s"] / run["requests"], rel=1e-6, abs=1e-3 / run["requests"]
+            )
+            assert len(run["guard"]["load_before"]) == 3
+
+
+def test_the_report_states_the_cores_beside_the_scaled_numbers(quick_run: QuickRun) -> None:
+    cores = os.cpu_count()
+    summary = (quick_run.out / "summary.md").read_text()
+    page = html.unescape((quick_run.out / "report.html").read_text())
+
+    assert "## Scaled: 2 processes behind HAProxy" in summary
+    for text in (summary, page):
+        assert f"This machine has {cores} CPU" in text
+        assert "backends CPU µs/req" in text and "balancer CPU µs/req" in text
 
 
 def test_the_report_adds_the_c10k_section_when_its_results_are_beside_it(

@@ -21,10 +21,12 @@ __all__ = ["Placement", "choose_placement", "raise_open_files_limit"]
 
 @dataclass(frozen=True)
 class Placement:
-    """The CPU of the servers and the CPU of the load generators (``None``: unpinned)."""
+    """The CPU of the servers and the CPU of the load generators (``None``: unpinned), and the
+    CPUs the harness was allowed when it chose them (before it pinned itself)."""
 
     server_cpu: int | None
     client_cpu: int | None
+    allowed_cpus: tuple[int, ...] = ()
 
     @property
     def pinned(self) -> bool:
@@ -43,6 +45,18 @@ class Placement:
         """Return ``argv`` pinned to the load generators' CPU."""
         return self.pin(self.client_cpu, argv)
 
+    def pin_shared(self, argv: Sequence[str]) -> list[str]:
+        """Return ``argv`` given both CPUs, the servers' and the load generators'.
+
+        For servers of several processes: the harness pins itself to the load generators' CPU
+        and its children inherit that pin, so a multi-process server is given both CPUs
+        explicitly. Unchanged when the run is unpinned.
+        """
+        if self.server_cpu is None or self.client_cpu is None:
+            return list(argv)
+        cpus = sorted({self.server_cpu, self.client_cpu})
+        return ["taskset", "-c", ",".join(map(str, cpus)), *argv]
+
     def describe(self) -> str:
         """One line for humans: which process runs where."""
         if not self.pinned:
@@ -55,7 +69,7 @@ class Placement:
             "pinned": self.pinned,
             "server_cpu": self.server_cpu,
             "client_cpu": self.client_cpu,
-            "allowed_cpus": _allowed_cpus(),
+            "allowed_cpus": list(self.allowed_cpus),
             "cpu_count": os.cpu_count(),
             "description": self.describe(),
         }
@@ -69,8 +83,8 @@ def choose_placement() -> Placement:
     """Return the server on the first allowed CPU and the clients on the second, when possible."""
     cpus = _allowed_cpus()
     if len(cpus) < 2 or shutil.which("taskset") is None:
-        return Placement(None, None)
-    return Placement(cpus[0], cpus[1])
+        return Placement(None, None, tuple(cpus))
+    return Placement(cpus[0], cpus[1], tuple(cpus))
 
 
 def raise_open_files_limit(wanted: int) -> int:

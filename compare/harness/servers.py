@@ -233,7 +233,7 @@ class ManagedServer:
         self.database_url = database_url
         argv = server_argv(config, self.port, database_url)
         # Several workers are given both CPUs: pinned to one, they would only share it.
-        self.argv = argv if config.workers > 1 else placement.pin_server(argv)
+        self.argv = placement.pin_shared(argv) if config.workers > 1 else placement.pin_server(argv)
         self.env = {**server_env(config, database_url, inventory_url), **(extra_env or {})}
         self.log_path = log_path
         self.cookie = ""

@@ -24,9 +24,11 @@ from compare.harness.scaled import single_process_reference
 from compare.harness.scaled import summarize
 from compare.harness.scaled import topology
 from compare.harness.scenarios import ENDPOINTS
+from compare.harness.scenarios import ServerConfig
 from compare.harness.scenarios import full_plan
 from compare.harness.scenarios import quick_plan
 from compare.harness.scenarios import scaled_servers
+from compare.harness.servers import ManagedServer
 from compare.harness.servers import prepare_databases
 from compare.procs import free_port
 from compare.procs import running
@@ -55,6 +57,28 @@ def test_both_plans_scale_each_app_on_the_read_and_the_io_endpoint() -> None:
 def test_the_backends_share_both_cpus_when_the_run_is_pinned() -> None:
     assert shared_cpus(Placement(0, 1)) == [0, 1]
     assert shared_cpus(Placement(None, None)) is None
+
+
+def test_a_server_of_several_workers_is_given_both_cpus(tmp_path: Path) -> None:
+    # The harness runs pinned to the load generators' CPU, which its children inherit.
+    placement = Placement(0, 1)
+    two = ServerConfig("quart-w2", "w2", "quart_app", "hypercorn", workers=2)
+    one = ServerConfig("quart-asyncio", "one", "quart_app", "hypercorn")
+    argv = {
+        config.id: ManagedServer(
+            config,
+            placement=placement,
+            database_url="sqlite:///unused.db",
+            inventory_url="http://127.0.0.1:9",
+            log_path=tmp_path / "log",
+        ).argv[:3]
+        for config in (two, one)
+    }
+    assert argv == {
+        "quart-w2": ["taskset", "-c", "0,1"],
+        "quart-asyncio": ["taskset", "-c", "0"],
+    }
+    assert Placement(None, None).pin_shared(["hypercorn"]) == ["hypercorn"]
 
 
 def _run(

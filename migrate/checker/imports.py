@@ -20,13 +20,21 @@ RENAMED = {
     "flask.testing.FlaskCliRunner": "quart.testing.QuartCliRunner",
     "flask.cli.FlaskGroup": "quart.cli.QuartGroup",
 }
+#: The advice for Flask's request-context internals, right on every Quart version: Quart 0.22
+#: still has ``quart.globals.request_ctx``, 0.23 folded it into ``app_ctx``.
+_REQUEST = (
+    "read `quart.request` (and `quart.has_request_context()`), which works on every Quart "
+    "version; `quart.globals.request_ctx` is gone in Quart 0.23"
+)
+
 REMOVED = {
-    "flask.ctx.RequestContext": "use `quart.ctx.AppContext` (request and app contexts are one)",
-    "flask.globals.request_ctx": "use `quart.globals.app_ctx`",
-    "flask.globals._cv_request": "use `quart.globals._cv_app`",
-    "flask._request_ctx_stack": "use `quart.globals.app_ctx`",
+    "flask.ctx.RequestContext": "push one with `app.test_request_context(...)` and read "
+    "`quart.request`; Quart 0.23 removed `RequestContext` (its `AppContext` holds the request)",
+    "flask.globals.request_ctx": _REQUEST,
+    "flask.globals._cv_request": _REQUEST,
+    "flask._request_ctx_stack": _REQUEST,
     "flask._app_ctx_stack": "use `quart.globals.app_ctx`",
-    "flask.globals._request_ctx_stack": "use `quart.globals.app_ctx`",
+    "flask.globals._request_ctx_stack": _REQUEST,
     "flask.globals._app_ctx_stack": "use `quart.globals.app_ctx`",
     "flask.testing.EnvironBuilder": "build test requests with the Quart test client",
     "flask.get_template_attribute": "render a macro with `await render_template_string(...)`",

@@ -2745,6 +2745,41 @@ def hello(name):
         ),
         convert=("QM105",),
     ),
+    Case(
+        "QM105",
+        DRIVE_SHELF
+        + """    response = await client.get("/agent", headers={"User-Agent": "ada"})
+    assert await response.get_data() == b"ada", await response.get_data()
+
+
+asyncio.run(main())
+""",
+        (
+            ("import request_ctx\n", "import request\n"),
+            ("request_ctx.request.headers", "request.headers"),
+        ),
+        "read `quart.request`",
+        # Quart 0.22 still has ``quart.globals.request_ctx``; 0.23 removed it, and the advice
+        # is the spelling that works on both.
+        fails_before=False,
+        files=(
+            (
+                "shelf.py",
+                """from flask import Flask
+from flask.globals import request_ctx
+
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+
+
+@app.get("/agent")
+def agent():
+    return request_ctx.request.headers.get("User-Agent", "")
+""",
+            ),
+        ),
+        convert=("QM105",),
+    ),
 )
 
 #: Runs the project's own test suite with pytest; its one test must pass.

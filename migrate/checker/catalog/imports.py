@@ -75,7 +75,7 @@ RULES = (
         "A Flask name that does not exist (or does not work) in Quart.",
         "`{name}` does not exist in Quart: {replacement}",
         "from flask.globals import request_ctx\n\nuser = request_ctx.request.remote_user",
-        "from quart.globals import app_ctx\n\nuser = app_ctx.request.remote_addr",
+        "from quart import request\n\nuser = request.remote_addr",
         "Quart 0.23 merged the request context into `AppContext` and removed "
         "`RequestContext`, `request_ctx` and `_cv_request`; the `_*_ctx_stack` "
         "proxies went in Quart 0.18; `EnvironBuilder` is WSGI-only; "

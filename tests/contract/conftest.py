@@ -61,13 +61,38 @@ TARGET_NAMES = [
 ]
 
 
+#: Tests the converted ``legacy_flask`` (``flask-converted-live``) fails, each for a finding
+#: ``migrate check --fix --unsafe-fixes`` leaves to a decision (the reason starts with its
+#: rule). Strict: a fix that makes one pass fails the run until its entry goes.
+CONVERTED_FAILURES = {
+    "test_a_json_body_over_one_mebibyte_is_413": (
+        "QM713: `request.max_content_length = ...` in a before-request function does not "
+        "limit the body in Quart, and the QM709 fix keeps Flask's unlimited "
+        "MAX_CONTENT_LENGTH: the 1 MiB body is read and validated (400)"
+    ),
+    "test_answers_that_read_the_session_vary_on_cookie": (
+        "no rule: Quart 0.22 does not mark a session read through `quart.session` as "
+        "accessed (Flask 3.1 does), so no `Vary: Cookie` is added"
+    ),
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the balanced targets on SQLite: a deployment of several servers shares
-    PostgreSQL (the suite runs them on it alone, as it runs everything else on SQLite)."""
+    PostgreSQL (the suite runs them on it alone, as it runs everything else on SQLite).
+    The converted app runs on SQLite only, and its known failures are expected
+    (:data:`CONVERTED_FAILURES`)."""
     kept, dropped = [], []
     for item in items:
         params = getattr(item, "callspec", None)
         params = params.params if params is not None else {}
+        converted = params.get("target_name") == "flask-converted-live"
+        if converted and params.get("database_url") == "postgresql":
+            dropped.append(item)
+            continue
+        reason = CONVERTED_FAILURES.get(getattr(item, "originalname", ""))
+        if converted and reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
         balanced = params.get("target_name") in BALANCED_APPS
         (dropped if balanced and params.get("database_url") == "sqlite" else kept).append(item)
     if dropped:

@@ -35,6 +35,12 @@ class RunInfo:
     becoming: set[tuple[str, int]] = field(default_factory=set)
     awaits: set[tuple[str, int, int, int, int]] = field(default_factory=set)
     unsafe: bool = False
+    #: Qualnames and ``(path, def line)`` of the functions kept sync, and of the entry
+    #: points (see :mod:`migrate.checker.fixers.plan`).
+    kept: frozenset[str] = frozenset()
+    kept_defs: frozenset[tuple[str, int]] = frozenset()
+    entries: frozenset[str] = frozenset()
+    entry_defs: frozenset[tuple[str, int]] = frozenset()
 
 
 class Source:

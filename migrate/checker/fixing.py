@@ -229,14 +229,13 @@ def _planned(report: Report, files: _Files, unsafe: bool) -> RunInfo:
     """Return the run-wide facts of this round: the functions kept sync and the entry points."""
     if not any(f.code in ("QM305", "QM309") for f in report.findings):
         return RunInfo(unsafe=unsafe)
-    paths = {f.path for f in report.findings if f.code in ("QM305", "QM309")}
+    entry_paths = []
     for result in report.results:
         # Entry points are called at module level: ``__main__.py``, ``if __name__ == ...``.
         text = files.text(result.path) if result.path.endswith(".py") else None
         if text is not None and ("__main__" in text or result.path.endswith("__main__.py")):
-            paths.add(result.path)
-    sources = {path: src for path in paths if (src := files.source(path)) is not None}
-    made = plan.make(report.results, report.findings, sources)
+            entry_paths.append(result.path)
+    made = plan.make(report.results, report.findings, files.source, files.text, entry_paths)
     return RunInfo(
         unsafe=unsafe,
         kept=made.kept,

@@ -20,6 +20,7 @@ point: it stays sync, and runs the async functions it calls with ``asyncio.run``
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,10 +53,9 @@ class Plan:
     becoming: frozenset[str] = field(default_factory=frozenset)
 
 
-def _decorated(sources: dict[str, Source], path: str, line: int) -> bool:
-    src = sources.get(path)
-    func = src.defs.get(line) if src is not None else None
-    return isinstance(func, FUNCS) and bool(func.decorator_list)
+def _decorated(lines: list[str], line: int) -> bool:
+    # The line above a ``def`` holds its last decorator, if it has any.
+    return 1 < line <= len(lines) and lines[line - 2].lstrip().startswith("@")
 
 
 def _module_calls(src: Source) -> Iterable[str]:
@@ -111,9 +111,18 @@ def _settle(graph: callgraph._Graph, codes: dict[str, str], base: set[str]) -> s
 
 
 def make(
-    results: Sequence[FileResult], findings: Sequence[Finding], sources: dict[str, Source]
+    results: Sequence[FileResult],
+    findings: Sequence[Finding],
+    source: Callable[[str], Source | None],
+    text: Callable[[str], str | None],
+    entry_paths: Iterable[str],
 ) -> Plan:
-    """Return the plan of a run from its results, its findings and its parsed files."""
+    """Return the plan of a run from its results and findings.
+
+    ``source`` and ``text`` give a file's parsed tree and text by path (a file is parsed
+    only where a QM309 function may hold a blocking call no fix makes async);
+    ``entry_paths`` are the files whose module-level calls may name entry points.
+    """
     graph = callgraph._Graph(results)
     by_def = {(f.path, f.span.line): q for q, f in graph.funcs.items()}
     codes: dict[str, str] = {}
@@ -123,26 +132,25 @@ def make(
             codes.setdefault(name, finding.code)
     blocking: dict[str, list[Finding]] = {}
     for finding in findings:
-        if finding.code.startswith("QM4"):
+        if finding.code.startswith("QM4") and finding.code not in ASYNC_FIXABLE:
             blocking.setdefault(finding.path, []).append(finding)
-    blocked: dict[str, set[str]] = {}
-    for name in codes:
-        func = graph.funcs[name]
-        src = sources.get(func.path)
-        node = src.defs.get(func.span.line) if src is not None else None
-        end = (node.end_lineno or node.lineno) if node is not None else func.span.line
-        blocked[name] = {
-            f.code for f in blocking.get(func.path, ()) if func.span.line < f.line <= end
-        }
+    lines: dict[str, list[str]] = {}
     base = set()
     for name, code in codes.items():
         func = graph.funcs[name]
-        decorated = _decorated(sources, func.path, func.span.line)
-        blocks = bool(blocked.get(name, set()) - ASYNC_FIXABLE)
-        if (decorated and code in ("QM305", "QM309")) or (code == "QM309" and blocks):
+        if func.path not in lines:
+            lines[func.path] = (text(func.path) or "").splitlines()
+        if code in ("QM305", "QM309") and _decorated(lines[func.path], func.span.line):
             base.add(name)
+        elif code == "QM309" and func.path in blocking:
+            src = source(func.path)
+            node = src.defs.get(func.span.line) if src is not None else None
+            end = (node.end_lineno or node.lineno) if node is not None else func.span.line
+            if any(func.span.line < f.line <= end for f in blocking[func.path]):
+                base.add(name)
     kept = _settle(graph, codes, base)
-    called = {graph.lookup(n) for src in sources.values() for n in _module_calls(src)}
+    sources = [src for path in entry_paths if (src := source(path)) is not None]
+    called = {graph.lookup(n) for src in sources for n in _module_calls(src)}
     entries = {n for n in called if n is not None and n in codes and n not in kept}
     entries = {n for n in entries if codes[n] == "QM305"}
     return Plan(

@@ -52,6 +52,7 @@ from legacy_flask import store
 from legacy_flask.db import make_engine
 from legacy_flask.db import sqlalchemy_url
 from legacy_flask.models import Base
+from tests.contract.serve_converted import STALL_MARK
 
 #: Servers started by the tests listen here only.
 HOST: Final = "127.0.0.1"
@@ -575,10 +576,13 @@ class LiveDatabases:
 
 
 def iter_log_stalls(log: str) -> Iterator[str]:
-    """Yield each event-loop stall a server reported in its log text (see ``serve_converted``)."""
+    """Yield the first line of each event-loop stall a server reported in its log text.
+
+    The converted app's server writes them (:data:`tests.contract.serve_converted.STALL_MARK`).
+    """
     for line in log.splitlines():
-        if "event loop stall:" in line:
-            yield line.partition("event loop stall:")[2].strip()
+        if STALL_MARK in line:
+            yield line.partition(STALL_MARK)[2].strip()
 
 
 def iter_log_tracebacks(log: str) -> Iterator[str]:

@@ -19,6 +19,8 @@ import logging
 import signal
 import sys
 
+from migrate import Stall
+
 #: Blocks of the event loop reported, in ms (as for the in-process Quart targets).
 STALL_THRESHOLD_MS = 100
 
@@ -26,19 +28,23 @@ STALL_THRESHOLD_MS = 100
 STALL_MARK = "event loop stall:"
 
 
+def stall_line(stall: Stall) -> str:
+    """Return what the server logs for ``stall``: :data:`STALL_MARK`, then its report."""
+    return f"{STALL_MARK} {stall.format()}"
+
+
 async def _serve(host: str, port: int, database_url: str) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     from legacy_flask import create_app
-    from migrate import Stall
     from migrate import StallDetector
 
     app = create_app({"database_url": database_url})
     log = logging.getLogger("migrate.stalls")
 
     def report(stall: Stall) -> None:
-        log.warning("%s %s", STALL_MARK, stall.format())
+        log.warning("%s", stall_line(stall))
 
     StallDetector(threshold_ms=STALL_THRESHOLD_MS, on_stall=report).init_app(app)
     config = Config()

@@ -5,8 +5,9 @@ Every test runs once per target and once per database: SQLite always, PostgreSQL
 dropped at the end). The targets are the apps in-process (:data:`tests.contract.targets.TARGETS`:
 ``flask``, ``quart``, ``quart-threaded``) and the same apps as real servers over loopback
 (:data:`tests.contract.live.LIVE_APPS`: ``flask-live`` on Waitress, ``quart-live`` and
-``quart-threaded-live`` on Hypercorn), which carry the ``live`` marker: ``-m "not live"`` leaves
-them out, ``-m live`` runs only them.
+``quart-threaded-live`` on Hypercorn, and ``flask-converted-live``, ``legacy_flask`` converted
+by ``migrate check --fix --unsafe-fixes``, on Hypercorn and SQLite only), which carry the
+``live`` marker: ``-m "not live"`` leaves them out, ``-m live`` runs only them.
 
 An in-process test builds its app on a new database. A live server is started once per app,
 database and settings and serves many tests; each of them finds its database emptied and the

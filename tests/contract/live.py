@@ -1,7 +1,8 @@
 """The apps as real server processes on loopback: the live targets of the contract suite.
 
 ``legacy_flask`` runs on Waitress and ``quart_app`` on Hypercorn, each started with its own
-``python -m … serve`` command (:mod:`compare.procs` starts it in a process group of its own,
+``python -m … serve`` command (the converted ``legacy_flask`` with
+:mod:`tests.contract.serve_converted`) (:mod:`compare.procs` starts it in a process group of its own,
 polls ``/health`` until it answers, and stops the group). Starting a server takes 0.5–1.5 s,
 so one server serves every test that asks for the same app, database and settings
 (:class:`LiveServers`), and each test gets an empty database from :class:`LiveDatabases`

@@ -383,7 +383,10 @@ def test_run_sync_and_sleep(project: Path) -> None:
             return generate_password_hash("pw").upper()
         """
     fixed = (
-        body.replace("import os\n", "import os\n        from quart.utils import run_sync\n")
+        body.replace(
+            "from werkzeug.security",
+            "from quart.utils import run_sync\n        from werkzeug.security",
+        )
         .replace("time.sleep(1)", "await asyncio.sleep(1)")
         .replace("os.makedirs(", "await run_sync(os.makedirs)(")
         .replace(
@@ -463,9 +466,9 @@ def test_sqlite_to_aiosqlite(project: Path) -> None:
         project,
         SQLITE_DB,
         """\
-        import aiosqlite
         import sqlite3
 
+        import aiosqlite
         from quart import g
 
 
@@ -1057,9 +1060,11 @@ def test_worker_pool_fixes_for_each_rule(project: Path) -> None:
             urllib.request.urlretrieve("http://example.com", "x")
             return socket.gethostbyname("localhost")
         """,
-        IFLASK_VIEW
+        IFLASK_VIEW.replace(
+            "from flask import send_from_directory\n",
+            "from flask import send_from_directory\n        from quart.utils import run_sync\n",
+        )
         + """
-        from quart.utils import run_sync
         import socket
         import subprocess
         import urllib.request

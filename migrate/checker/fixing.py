@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import difflib
 import os
 import tempfile
@@ -38,10 +39,13 @@ from migrate.checker.engine import display_path
 from migrate.checker.engine import finish
 from migrate.checker.engine import read_source
 from migrate.checker.fixers import config
+from migrate.checker.fixers import limiter
+from migrate.checker.fixers import plan
 from migrate.checker.fixers import sqlite
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
 from migrate.checker.fixers.rules import FIXERS
+from migrate.checker.fixers.rules import METHOD_RUN_SYNC_CODES
 from migrate.checker.fixers.rules import RUN_SYNC_CODES
 from migrate.checker.model import FileResult
 from migrate.checker.model import Finding
@@ -49,7 +53,11 @@ from migrate.checker.model import Finding
 MAX_ROUNDS = 20
 ASYNC_CODES = config.ASYNC_CODES
 # Rules whose every fix is unsafe: not worked out when ``--unsafe-fixes`` is off.
-ALWAYS_UNSAFE = frozenset({*RUN_SYNC_CODES, "QM214", "QM401", "QM409", "QM504", "QM709"})
+ALWAYS_UNSAFE = frozenset(
+    {*RUN_SYNC_CODES, *METHOD_RUN_SYNC_CODES, "QM214", "QM401", "QM409", "QM504", "QM709"}
+)
+#: The message of the limiter swap's findings that exist only as fixes (see ``attach``).
+LIMITER_COMPANION = "is a use of a Flask-Limiter object that becomes quart-rate-limiter's"
 
 
 @dataclass
@@ -143,6 +151,7 @@ def attach(
             by_path.setdefault(finding.path, []).append(number)
     fixes: list[Fix | None] = [None] * len(report.findings)
     run = RunInfo(unsafe=unsafe)
+    base = _planned(report, files, unsafe)
     tasks = [
         (path, files.texts.get(path), _module(files, path), [report.findings[i] for i in numbers])
         for path, numbers in by_path.items()
@@ -152,10 +161,10 @@ def attach(
         size = max(1, len(tasks) // (workers * 4))
         chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = pool.map(_chunk_fixes, chunks, [unsafe] * len(chunks))
+            parts = pool.map(_chunk_fixes, chunks, [base] * len(chunks))
             done = [item for part in parts for item in part]
     else:
-        done = [_file_fixes(task, unsafe, files.source(task[0])) for task in tasks]
+        done = [_file_fixes(task, base, files.source(task[0])) for task in tasks]
     for (path, _, _, _), (found, becoming) in zip(tasks, done, strict=True):
         run.becoming |= becoming
         for number, fix in zip(by_path[path], found, strict=True):
@@ -163,9 +172,15 @@ def attach(
     by_span: dict[tuple[str, int, int, int, int], Fix] = {}
     if (unsafe or not sqlite_uses) and any(f.code == "QM409" for f in report.findings):
         by_span = _sqlite_fixes(report, files, run)
+    limits: dict[tuple[str, tuple[int, int, int, int]], Fix] = {}
+    if unsafe and any(_is_limiter_setup(f) for f in report.findings):
+        limits = _limiter_fixes(report, files)
     out = []
     for number, finding in enumerate(report.findings):
         fix = fixes[number]
+        span = (finding.line, finding.col, finding.end_line, finding.end_col)
+        if finding.code == "QM505" and (finding.path, span) in limits:
+            fix = limits.pop((finding.path, span))
         if finding.code == "QM504" and unsafe:
             extra = ("aiosqlite",) if by_span else ()
             fix = config.fix_flask_dependency(finding, files.text(finding.path) or "", extra)
@@ -175,6 +190,10 @@ def attach(
             key = (finding.path, finding.line, finding.col, finding.end_line, finding.end_col)
             fix = by_span.get(key)
         out.append(Finding(*_fields(finding), fix) if fix is not None else finding)
+    for (path, (line, col, end_line, end_col)), fix in limits.items():
+        call = _call_text(files.text(path) or "", line, col, end_line, end_col)
+        message = f"`{call}` {LIMITER_COMPANION}"
+        out.append(Finding(path, line, col, "QM505", message, end_line, end_col, fix))
     if sqlite_uses:
         taken = {(f.path, f.line, f.col, f.end_line, f.end_col) for f in report.findings}
         for key, fix in by_span.items():
@@ -206,24 +225,45 @@ def _module(files: _Files, path: str) -> str:
 _Task = tuple[str, str | None, str, list[Finding]]
 
 
+def _planned(report: Report, files: _Files, unsafe: bool) -> RunInfo:
+    """Return the run-wide facts of this round: the functions kept sync and the entry points."""
+    if not any(f.code in ("QM305", "QM309") for f in report.findings):
+        return RunInfo(unsafe=unsafe)
+    entry_paths = []
+    for result in report.results:
+        # Entry points are called at module level: ``__main__.py``, ``if __name__ == ...``.
+        text = files.text(result.path) if result.path.endswith(".py") else None
+        if text is not None and ("__main__" in text or result.path.endswith("__main__.py")):
+            entry_paths.append(result.path)
+    made = plan.make(report.results, report.findings, files.source, files.text, entry_paths)
+    return RunInfo(
+        unsafe=unsafe,
+        kept=made.kept,
+        kept_defs=made.kept_defs,
+        entries=made.entries,
+        entry_defs=made.entry_defs,
+    )
+
+
 def _chunk_fixes(
-    tasks: Sequence[_Task], unsafe: bool
+    tasks: Sequence[_Task], base: RunInfo
 ) -> list[tuple[list[Fix | None], set[tuple[str, int]]]]:
-    return [_file_fixes(task, unsafe) for task in tasks]
+    return [_file_fixes(task, base) for task in tasks]
 
 
 def _file_fixes(
-    task: _Task, unsafe: bool, src: Source | None = None
+    task: _Task, base: RunInfo, src: Source | None = None
 ) -> tuple[list[Fix | None], set[tuple[str, int]]]:
     """Return the fixes of one file's findings and the ``def`` lines they make async."""
     path, text, module, findings = task
+    unsafe = base.unsafe
     if src is None:
         try:
             text = text if text is not None else read_source(Path(path))
             src = Source(path, text, module, Path(path).name == "__init__.py")
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return [None] * len(findings), set()
-    run = RunInfo(unsafe=unsafe)
+    run = dataclasses.replace(base, becoming=set())
     run.awaits = {
         (f.path, f.line, f.col, f.end_line, f.end_col)
         for f in findings
@@ -279,8 +319,28 @@ def _sqlite_fixes(
 
 
 def _reported(finding: Finding) -> bool:
-    # The aiosqlite companions exist only as fixes (see ``attach``).
+    # The aiosqlite and quart-rate-limiter companions exist only as fixes (see ``attach``).
+    if finding.code == "QM505" and finding.message.endswith(LIMITER_COMPANION):
+        return False
     return not (finding.code == "QM409" and finding.message.endswith("becomes aiosqlite's"))
+
+
+def _is_limiter_setup(finding: Finding) -> bool:
+    return finding.code == "QM505" and finding.message.startswith(
+        ("`Limiter(", "`flask_limiter.Limiter(")
+    )
+
+
+def _limiter_fixes(
+    report: Report, files: _Files
+) -> dict[tuple[str, tuple[int, int, int, int]], Fix]:
+    sources = []
+    for result in report.results:
+        if result.path.endswith(".py") and "limit" in (files.text(result.path) or ""):
+            src = files.source(result.path)
+            if src is not None:
+                sources.append(src)
+    return limiter.fixes(sources)
 
 
 def _parse_error(path: str, result: FileResult | None, text: str) -> str | None:

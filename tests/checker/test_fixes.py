@@ -207,7 +207,9 @@ def test_awaitable_helpers(project: Path) -> None:
         @app.get("/files/<name>")
         def download(name):
             if name == "a":
-                return send_file(name, download_name="a.txt", max_age=60)
+                return send_file(
+                    name, download_name="a.txt", max_age=60
+                )
             return send_from_directory("files", path=name)
         """,
         IFLASK_VIEW
@@ -222,7 +224,9 @@ def test_awaitable_helpers(project: Path) -> None:
         @app.get("/files/<name>")
         async def download(name):
             if name == "a":
-                return await send_file(name, attachment_filename="a.txt", cache_timeout=60)
+                return await send_file(
+                    name, attachment_filename="a.txt", cache_timeout=60, conditional=True
+                )
             return await send_from_directory("files", file_name=name)
         """,
         ["QM203", "QM204", "QM205", "QM206", "QM208", "QM301", "QM302"],
@@ -379,7 +383,10 @@ def test_run_sync_and_sleep(project: Path) -> None:
             return generate_password_hash("pw").upper()
         """
     fixed = (
-        body.replace("import os\n", "import os\n        from quart.utils import run_sync\n")
+        body.replace(
+            "from werkzeug.security",
+            "from quart.utils import run_sync\n        from werkzeug.security",
+        )
         .replace("time.sleep(1)", "await asyncio.sleep(1)")
         .replace("os.makedirs(", "await run_sync(os.makedirs)(")
         .replace(
@@ -459,9 +466,9 @@ def test_sqlite_to_aiosqlite(project: Path) -> None:
         project,
         SQLITE_DB,
         """\
-        import aiosqlite
         import sqlite3
 
+        import aiosqlite
         from quart import g
 
 
@@ -728,7 +735,7 @@ def test_rule_pages_describe_every_fixer() -> None:
     from migrate.checker.fixers.catalog import FIXES
     from migrate.checker.fixers.rules import FIXERS
 
-    whole_run = {"QM409", "QM504", "QM680", "QM709"}
+    whole_run = {"QM409", "QM504", "QM505", "QM680", "QM709"}
     assert sorted(FIXES) == sorted({*FIXERS, *whole_run})
     page = (Path(__file__).parents[2] / "docs" / "rules" / "QM202.md").read_text()
     assert "Fix: none (display-only): the finding needs a decision." in page
@@ -1053,9 +1060,11 @@ def test_worker_pool_fixes_for_each_rule(project: Path) -> None:
             urllib.request.urlretrieve("http://example.com", "x")
             return socket.gethostbyname("localhost")
         """,
-        IFLASK_VIEW
+        IFLASK_VIEW.replace(
+            "from flask import send_from_directory\n",
+            "from flask import send_from_directory\n        from quart.utils import run_sync\n",
+        )
         + """
-        from quart.utils import run_sync
         import socket
         import subprocess
         import urllib.request
@@ -1156,4 +1165,244 @@ def test_decorators_and_defaults_run_outside_the_function(project: Path) -> None
             return index
         """,
         ["QM203", "QM301"],
+    )
+
+
+# -- helpers kept sync, entry points, Flask-Limiter ----------------------------------
+
+BOOK_VIEW = """\
+import functools
+
+from flask import Flask
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+import store
+
+app = Flask(__name__)
+
+
+def db_session() -> Session:
+    return app.extensions["sessions"]()
+
+
+@functools.cache
+def dummy_hash(method: str) -> str:
+    # made once per method
+    return generate_password_hash("not a password", method=method)
+
+
+@app.get("/books/<int:book_id>")
+def get_book(book_id):
+    book = store.get_book(db_session(), book_id)
+    db_session().flush()  # the session writes
+    db_session().commit()  # a transaction's end stays on the loop
+    return {"title": book.title, "hash": dummy_hash("scrypt")}
+"""
+
+BOOK_STORE = """\
+from sqlalchemy.orm import Session
+
+from models import Book
+
+
+def get_book(session: Session, book_id: int) -> Book:
+    \"\"\"Return the book (the caller commits).\"\"\"
+    return session.get(Book, book_id)
+
+
+def title_of(session: Session, book_id: int) -> str:
+    return get_book(session, book_id).title
+"""
+
+
+def test_blocking_helpers_stay_sync_and_run_in_the_pool(project: Path) -> None:
+    # A helper around a SQLAlchemy session would still block as ``async def``; a cached one
+    # would cache a coroutine. Both stay sync; async code calls them with ``run_sync``.
+    result = check_transformed(
+        project,
+        BOOK_VIEW,
+        BOOK_VIEW.replace("from flask import Flask", "from quart import Quart")
+        .replace(
+            "from sqlalchemy.orm import Session\n",
+            "from quart.utils import run_sync\nfrom sqlalchemy.orm import Session\n",
+        )
+        .replace(
+            "app = Flask(__name__)\n",
+            "app = Quart(__name__)\n"
+            "app.config[\"MAX_CONTENT_LENGTH\"] = None  # Flask's default: no limit (Quart's is "
+            "16 MiB)\n",
+        )
+        .replace("def get_book(book_id)", "async def get_book(book_id)")
+        .replace("store.get_book(", "await run_sync(store.get_book)(")
+        .replace("db_session().flush()", "await run_sync(db_session().flush)()")
+        .replace('dummy_hash("scrypt")', 'await run_sync(dummy_hash)("scrypt")'),
+        unsafe=True,
+        others={"store.py": BOOK_STORE},
+    )
+    assert result["store.py"] == BOOK_STORE
+
+
+def test_blocking_helpers_need_unsafe(project: Path) -> None:
+    result = _fix(project, {APP: BOOK_VIEW, "store.py": BOOK_STORE}, None, unsafe=False)
+    assert "async def dummy_hash" not in result[APP]
+    assert "run_sync" not in result[APP]
+    assert "async def get_book(book_id)" in result[APP]
+    assert result["store.py"] == BOOK_STORE
+
+
+def test_helpers_without_async_callers_noop(project: Path) -> None:
+    check_noop(project, BOOK_STORE, name="store.py")
+
+
+CLI = """\
+import sys
+
+from app import app
+
+
+def manage(name):
+    with app.app_context():
+        print(name)
+    return 0
+
+
+def main(argv=None):
+    args = argv or sys.argv[1:]
+    return manage(args[0])
+"""
+
+
+def test_entry_points_stay_sync(project: Path) -> None:
+    # ``main`` is called at module level: it stays sync and runs ``manage`` with asyncio.
+    check_transformed(
+        project,
+        CLI,
+        "import asyncio\n"
+        + CLI.replace("def manage", "async def manage")
+        .replace("    with app", "    async with app")
+        .replace("return manage(args[0])", "return asyncio.run(manage(args[0]))"),
+        unsafe=True,
+        name="cli.py",
+        others={
+            "__main__.py": "from cli import main\n\nraise SystemExit(main())\n",
+            APP: "from flask import Flask\n\napp = Flask(__name__)\n",
+        },
+    )
+
+
+def test_entry_points_noop(project: Path) -> None:
+    check_noop(project, "import sys\n\n\ndef main():\n    return 0\n\n\nsys.exit(main())\n")
+
+
+LIMITER_SETUP = """\
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+
+def init_limiter(app: Flask) -> Limiter:
+    \"\"\"Count by client address.\"\"\"
+    return Limiter(get_remote_address, app=app)
+"""
+
+LIMITER_USE = """\
+from flask import Flask
+
+from ext import init_limiter
+
+
+def create_app(limit: int) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = None
+
+    @app.post("/register")
+    def register():
+        return "", 201
+
+    @app.post("/login")
+    def login():
+        return "", 204
+
+    limiter = init_limiter(app)
+    app.view_functions["register"] = limiter.limit(
+        f"{limit} per 60 seconds",  # each costs a hash
+        error_message="too many",
+    )(register)
+    app.view_functions["login"] = limiter.limit("5/minute", error_message="slow down")(login)
+    return app
+"""
+
+
+def test_flask_limiter_to_quart_rate_limiter(project: Path) -> None:
+    result = check_transformed(
+        project,
+        LIMITER_USE,
+        "from datetime import timedelta\n"
+        + LIMITER_USE.replace("Flask", "Quart")
+        .replace("from flask import", "from quart import")
+        .replace(
+            "from ext import init_limiter\n",
+            "from ext import init_limiter\nfrom quart_rate_limiter import rate_limit\n",
+        )
+        .replace("    def register", "    async def register")
+        .replace("    def login", "    async def login")
+        .replace("    limiter = init_limiter(app)", "    init_limiter(app)")
+        .replace(
+            'limiter.limit(\n        f"{limit} per 60 seconds",  # each costs a hash\n'
+            '        error_message="too many",\n',
+            "rate_limit(\n        limit, timedelta(seconds=60),  # each costs a hash\n",
+        )
+        .replace(
+            'limiter.limit("5/minute", error_message="slow down")',
+            "rate_limit(5, timedelta(minutes=1))",
+        ),
+        unsafe=True,
+        others={"ext.py": LIMITER_SETUP},
+    )
+    assert result["ext.py"] == (
+        "from quart import Quart\n"
+        "from quart_rate_limiter import RateLimiter\n"
+        "from quart import request\n"
+        "\n\n"
+        "async def remote_address() -> str:\n"
+        '    """Return the client\'s address: what the rate limits count by."""\n'
+        '    return request.remote_addr or "127.0.0.1"\n'
+        "\n\n"
+        "def init_limiter(app: Quart) -> RateLimiter:\n"
+        '    """Count by client address."""\n'
+        "    return RateLimiter(app, key_function=remote_address)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        'limiter.limit("5/minute", deduct_when=lambda r: r.status_code >= 400)(login)',
+        'limiter.limit("5/minute;100/day")(login)',
+        "limiter.exempt(login)",
+    ],
+)
+def test_flask_limiter_without_a_counterpart_noop(project: Path, use: str) -> None:
+    source = LIMITER_USE.replace('limiter.limit("5/minute", error_message="slow down")(login)', use)
+    result = _fix(project, {APP: source, "ext.py": LIMITER_SETUP}, ["QM505"], unsafe=True)
+    assert result == {APP: source, "ext.py": LIMITER_SETUP}
+
+
+def test_send_file_keeps_flasks_conditional_default(project: Path) -> None:
+    check_transformed(
+        project,
+        IFLASK_VIEW
+        + """
+        @app.get("/a")
+        def a():
+            return send_file("a.png", conditional=False)
+        """,
+        IFLASK_VIEW
+        + """
+        @app.get("/a")
+        async def a():
+            return await send_file("a.png", conditional=False)
+        """,
+        ["QM205", "QM301"],
     )

@@ -5,8 +5,9 @@ Every test runs once per target and once per database: SQLite always, PostgreSQL
 dropped at the end). The targets are the apps in-process (:data:`tests.contract.targets.TARGETS`:
 ``flask``, ``quart``, ``quart-threaded``) and the same apps as real servers over loopback
 (:data:`tests.contract.live.LIVE_APPS`: ``flask-live`` on Waitress, ``quart-live`` and
-``quart-threaded-live`` on Hypercorn), which carry the ``live`` marker: ``-m "not live"`` leaves
-them out, ``-m live`` runs only them.
+``quart-threaded-live`` on Hypercorn, and ``flask-converted-live``, ``legacy_flask`` converted
+by ``migrate check --fix --unsafe-fixes``, on Hypercorn and SQLite only), which carry the
+``live`` marker: ``-m "not live"`` leaves them out, ``-m live`` runs only them.
 
 An in-process test builds its app on a new database. A live server is started once per app,
 database and settings and serves many tests; each of them finds its database emptied and the
@@ -61,13 +62,38 @@ TARGET_NAMES = [
 ]
 
 
+#: Tests the converted ``legacy_flask`` (``flask-converted-live``) fails, each for a finding
+#: ``migrate check --fix --unsafe-fixes`` leaves to a decision (the reason starts with its
+#: rule). Strict: a fix that makes one pass fails the run until its entry goes.
+CONVERTED_FAILURES = {
+    "test_a_json_body_over_one_mebibyte_is_413": (
+        "QM713: `request.max_content_length = ...` in a before-request function does not "
+        "limit the body in Quart, and the QM709 fix keeps Flask's unlimited "
+        "MAX_CONTENT_LENGTH: the 1 MiB body is read and validated (400)"
+    ),
+    "test_answers_that_read_the_session_vary_on_cookie": (
+        "no rule: Quart 0.22 does not mark a session read through `quart.session` as "
+        "accessed (Flask 3.1 does), so no `Vary: Cookie` is added"
+    ),
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the balanced targets on SQLite: a deployment of several servers shares
-    PostgreSQL (the suite runs them on it alone, as it runs everything else on SQLite)."""
+    PostgreSQL (the suite runs them on it alone, as it runs everything else on SQLite).
+    The converted app runs on SQLite only, and its known failures are expected
+    (:data:`CONVERTED_FAILURES`)."""
     kept, dropped = [], []
     for item in items:
         params = getattr(item, "callspec", None)
         params = params.params if params is not None else {}
+        converted = params.get("target_name") == "flask-converted-live"
+        if converted and params.get("database_url") == "postgresql":
+            dropped.append(item)
+            continue
+        reason = CONVERTED_FAILURES.get(getattr(item, "originalname", ""))
+        if converted and reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
         balanced = params.get("target_name") in BALANCED_APPS
         (dropped if balanced and params.get("database_url") == "sqlite" else kept).append(item)
     if dropped:

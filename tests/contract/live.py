@@ -1,7 +1,8 @@
 """The apps as real server processes on loopback: the live targets of the contract suite.
 
 ``legacy_flask`` runs on Waitress and ``quart_app`` on Hypercorn, each started with its own
-``python -m … serve`` command (:mod:`compare.procs` starts it in a process group of its own,
+``python -m … serve`` command (the converted ``legacy_flask`` with
+:mod:`tests.contract.serve_converted`) (:mod:`compare.procs` starts it in a process group of its own,
 polls ``/health`` until it answers, and stops the group). Starting a server takes 0.5–1.5 s,
 so one server serves every test that asks for the same app, database and settings
 (:class:`LiveServers`), and each test gets an empty database from :class:`LiveDatabases`
@@ -21,8 +22,11 @@ Two things a test would otherwise share with the tests before it:
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import uuid
@@ -49,6 +53,7 @@ from legacy_flask import store
 from legacy_flask.db import make_engine
 from legacy_flask.db import sqlalchemy_url
 from legacy_flask.models import Base
+from tests.contract.serve_converted import STALL_MARK
 
 #: Servers started by the tests listen here only.
 HOST: Final = "127.0.0.1"
@@ -129,26 +134,33 @@ class LiveApp:
         data_layer: ``quart_app`` only: ``tortoise`` or ``threaded``.
         backends: server processes; more than one are served behind HAProxy
             (:func:`start_balanced`), their rate limits in Redis (:data:`REDIS_ENV`).
+        converted: ``legacy_flask`` as ``migrate check --fix --unsafe-fixes`` converts it
+            (:func:`converted_copy`), served on Hypercorn by :data:`CONVERTED_SERVER`.
     """
 
     name: str
     package: str
     data_layer: str | None = None
     backends: int = 1
+    converted: bool = False
 
     @property
     def server(self) -> str:
         """The HTTP server it runs on: ``waitress`` or ``hypercorn``."""
-        return "waitress" if self.package == "legacy_flask" else "hypercorn"
+        return "waitress" if self.package == "legacy_flask" and not self.converted else "hypercorn"
 
     def argv(self, port: int, database_url: str) -> list[str]:
         """Return the command that serves this app on ``HOST:port`` with the servers' defaults.
 
         Waitress gets its default 4 threads; Hypercorn 1 worker process (plus its supervisor)
-        of the asyncio class, as ``python -m quart_app serve`` has by default. On Linux the
-        command first asks to be sent SIGTERM when the test process ends (:data:`ORPHAN_GUARD`).
+        of the asyncio class, as ``python -m quart_app serve`` has by default; the converted
+        app one Hypercorn server in the script's own process. On Linux the command first
+        asks to be sent SIGTERM when the test process ends (:data:`ORPHAN_GUARD`).
         """
-        serve = ["-m", self.package, "serve", "--host", HOST, "--port", str(port)]
+        if self.converted:
+            serve = [str(CONVERTED_SERVER), "--host", HOST, "--port", str(port)]
+        else:
+            serve = ["-m", self.package, "serve", "--host", HOST, "--port", str(port)]
         return python_command(*serve, "--db", database_url)
 
     def environment(self, config: Mapping[str, Any]) -> dict[str, str]:
@@ -178,8 +190,43 @@ LIVE_APPS: Final = {
         LiveApp("flask-live", "legacy_flask"),
         LiveApp("quart-live", "quart_app", "tortoise"),
         LiveApp("quart-threaded-live", "quart_app", "threaded"),
+        LiveApp("flask-converted-live", "legacy_flask", converted=True),
     )
 }
+
+#: Serves the converted copy of ``legacy_flask`` (see :class:`LiveApp`).
+CONVERTED_SERVER: Final = Path(__file__).with_name("serve_converted.py")
+
+#: The repository's ``legacy_flask``, which :func:`converted_copy` copies.
+LEGACY_FLASK: Final = Path(__file__).resolve().parents[2] / "legacy_flask"
+
+#: Seconds ``migrate check --fix --unsafe-fixes`` may take on the copy.
+CONVERT_TIMEOUT_S: Final = 120.0
+
+
+@functools.cache
+def converted_copy(folder: Path) -> Path:
+    """Copy ``legacy_flask`` into ``folder`` and convert it with ``--fix --unsafe-fixes``.
+
+    Nothing is edited by hand: what the fixer cannot convert stays as it was. The first call
+    for a folder converts (about 2 s); later calls return the same folder.
+
+    :returns: ``folder``, which holds the converted ``legacy_flask`` package.
+    :raises subprocess.CalledProcessError: the run exited 2 (a file it could not fix or write);
+        exit 1 (findings remain, each needing a decision) is the expected result.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(
+        LEGACY_FLASK, folder / "legacy_flask", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    command = [sys.executable, "-m", "migrate", "check", "--fix", "--unsafe-fixes", "."]
+    done = subprocess.run(
+        command, cwd=folder, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, check=False
+    )
+    if done.returncode not in (0, 1):
+        raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
+    return folder
+
 
 #: The same apps as deployed: two server processes behind HAProxy, on PostgreSQL and Redis.
 BALANCED_APPS: Final = {
@@ -265,11 +312,15 @@ def start_server(
     """
     port = free_port(HOST)
     log_path = log_dir / f"{app.name}-{port}-{uuid.uuid4().hex[:6]}.log"
+    env = app.environment(config)
+    if app.converted:
+        # First on sys.path: ``import legacy_flask`` finds the copy (see CONVERTED_SERVER).
+        env["PYTHONPATH"] = str(converted_copy(log_dir.parent / "converted"))
     process = ServerProcess(
         app.argv(port, database_url),
         port=port,
         host=HOST,
-        env=app.environment(config),
+        env=env,
         log_path=log_path,
     )
     try:
@@ -523,6 +574,16 @@ class LiveDatabases:
         for engine in self._engines.values():
             engine.dispose()
         self._engines.clear()
+
+
+def iter_log_stalls(log: str) -> Iterator[str]:
+    """Yield the first line of each event-loop stall a server reported in its log text.
+
+    The converted app's server writes them (:data:`tests.contract.serve_converted.STALL_MARK`).
+    """
+    for line in log.splitlines():
+        if STALL_MARK in line:
+            yield line.partition(STALL_MARK)[2].strip()
 
 
 def iter_log_tracebacks(log: str) -> Iterator[str]:

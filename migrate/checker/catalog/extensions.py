@@ -81,8 +81,10 @@ EXTENSIONS = (
         "remove it before the app serves: its before-request hook reads Flask's `request`, so "
         "on Quart every request fails (working outside of request context). Replace it with "
         "quart-rate-limiter (`RateLimiter(app)`; `@rate_limit(limit, timedelta(seconds=...))` "
-        "under the route decorator; its `RateLimitExceeded` for the 429 handler). No fix does "
-        "this for you: quart-rate-limiter counts every request before the view runs, so "
+        "under the route decorator; its `RateLimitExceeded` for the 429 handler). "
+        "`--fix --unsafe-fixes` does it only for `Limiter(get_remote_address, app=app)` used "
+        'through `limiter.limit("N per M seconds")` alone (QM505): quart-rate-limiter counts '
+        "every request before the view runs, so "
         "`deduct_when=`/`cost=` (count only failures), `error_message=` and "
         "`current_app.extensions['limiter']` have no counterpart; for those count in the view "
         "with the `limits` library's async strategies (`limits.aio`), as `quart_app`'s "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -35,6 +36,12 @@ class RunInfo:
     becoming: set[tuple[str, int]] = field(default_factory=set)
     awaits: set[tuple[str, int, int, int, int]] = field(default_factory=set)
     unsafe: bool = False
+    #: Qualnames and ``(path, def line)`` of the functions kept sync, and of the entry
+    #: points (see :mod:`migrate.checker.fixers.plan`).
+    kept: frozenset[str] = frozenset()
+    kept_defs: frozenset[tuple[str, int]] = frozenset()
+    entries: frozenset[str] = frozenset()
+    entry_defs: frozenset[tuple[str, int]] = frozenset()
 
 
 class Source:
@@ -288,12 +295,23 @@ class Source:
         for stmt in imports:
             if self.line_text(stmt.lineno).strip() == statement:
                 return None
+        stdlib = module.partition(".")[0] in sys.stdlib_module_names
         for stmt in imports:
             name = stmt.names[0].name if isinstance(stmt, ast.Import) else (stmt.module or "")
             relative = isinstance(stmt, ast.ImportFrom) and stmt.level > 0
+            if name.partition(".")[0] in sys.stdlib_module_names and not stdlib:
+                continue  # a third-party import goes among the third-party ones
             if stmt.col_offset == 0 and name != "__future__" and (name > module or relative):
                 return Edit(stmt.lineno, 1, stmt.lineno, 1, statement + "\n", -1)
-        anchor: ast.stmt | None = imports[-1] if imports else None
+
+        def is_stdlib(stmt: ast.Import | ast.ImportFrom) -> bool:
+            name = stmt.names[0].name if isinstance(stmt, ast.Import) else (stmt.module or "")
+            return name.partition(".")[0] in sys.stdlib_module_names
+
+        # After the last import of its group (third-party or standard library), if any.
+        group = [i for i in imports if is_stdlib(i) == stdlib and i.col_offset == 0]
+        kept = group or imports
+        anchor: ast.stmt | None = kept[-1] if kept else None
         if anchor is None:
             body = self.tree.body
             first = body[0] if body else None

@@ -14,7 +14,22 @@ _ASYNC_DEF = (
     SAFE,
     "`def` becomes `async def`. Not for special methods (`__init__`), properties, or a "
     "click command: its body moves into a nested `async def` run by `asyncio.run` inside "
-    "`script_info.load_app().app_context()` (`@click.pass_obj`).",
+    "`script_info.load_app().app_context()` (`@click.pass_obj`). Not for a function kept "
+    "sync (see QM309) or an entry point (a function called at module level, as "
+    "`raise SystemExit(main())` in `__main__.py`): it stays sync and runs the async "
+    "functions it calls with `asyncio.run(...)` (QM307).",
+)
+_RUN_SYNC_METHOD = (
+    UNSAFE,
+    "written in a function that is or becomes async for another reason, the call moves "
+    "to the worker pool: `await run_sync(db_session().commit)()`. The object then is used "
+    "from pool threads one call at a time, which a SQLAlchemy `Session` and an "
+    "`httpx.Client` allow; in a sync helper the call stays, and the helper is kept sync "
+    "(QM309). A session's `commit()`, `rollback()` and `close()` are left as they are "
+    "(display-only): they end a transaction that may hold a lock, and queued for a pool "
+    "thread while every pool thread waits for that lock (SQLite has one write lock) they "
+    "would never run; on the loop they run at once. Decide: one unit of work per request "
+    "(`migrate.UnitOfWork`) or `AsyncSession`.",
 )
 _AWAIT = (
     SAFE,
@@ -32,7 +47,11 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM201": (SAFE, '`await` goes before the body property or call: `(await request.form)["x"]`.'),
     "QM203": _AWAIT,
     "QM204": _AWAIT,
-    "QM205": (SAFE, "`await`, and Flask's keywords renamed to Quart's."),
+    "QM205": (
+        SAFE,
+        "`await`, Flask's keywords renamed to Quart's, and `conditional=True` (Flask's "
+        "default, which answers `Range` and `If-None-Match`; Quart's is `False`).",
+    ),
     "QM206": (SAFE, "`await`, and `path=` renamed to `file_name=`."),
     "QM207": _AWAIT,
     "QM208": _AWAIT,
@@ -56,10 +75,22 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM306": _ASYNC_DEF,
     "QM307": (
         SAFE,
-        "`await` goes before the call, where the calling function is or becomes `async def`.",
+        "`await` goes before the call, where the calling function is or becomes `async def`. "
+        "A function kept sync (QM309) is called in the worker pool instead, "
+        "`await run_sync(store.get_book)(session, book_id)` (unsafe); an entry point that "
+        "stays sync runs the call with `asyncio.run(manage(args))` (unsafe).",
     ),
-    "QM309": (UNSAFE, "`def` becomes `async def`, with the fix of its blocking call."),
+    "QM309": (
+        UNSAFE,
+        "`def` becomes `async def` where the fix of its blocking call makes the body "
+        "async (`time.sleep`, sqlite3 → aiosqlite, a module function moved to `run_sync`). "
+        "Otherwise (a SQLAlchemy session, an HTTP client, or any decorator such as "
+        "`functools.cache`, which would cache a coroutine) the function stays sync, and so "
+        "do the functions it calls and the callers that become async only because of it; "
+        "their calls from async code become `await run_sync(f)(...)` (QM307).",
+    ),
     "QM401": (UNSAFE, "`time.sleep(s)` becomes `await asyncio.sleep(s)`."),
+    "QM403": _RUN_SYNC_METHOD,
     "QM404": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
     "QM405": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
     "QM407": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
@@ -72,10 +103,23 @@ FIXES: dict[str, tuple[str, str]] = {
     ),
     "QM414": (UNSAFE, "the call moves to the worker pool: `await run_sync(f)(...)`."),
     "QM415": (UNSAFE, "the hashing moves to the worker pool: `await run_sync(f)(...)`."),
+    "QM416": _RUN_SYNC_METHOD,
     "QM504": (
         UNSAFE,
         "the requirement's name `flask` becomes `quart` (its version bound stays: check it); "
         "`aiosqlite` is added after it when the run moves a sqlite3 connection to aiosqlite.",
+    ),
+    "QM505": (
+        UNSAFE,
+        "Flask-Limiter set up as `return Limiter(get_remote_address, app=app)` in a "
+        'function, and used only as `limiter.limit("N per M seconds")(view)` (one limit, '
+        "an f-string's fields allowed, `error_message=` dropped), becomes quart-rate-limiter: "
+        "`RateLimiter(app, key_function=remote_address)` with a new `async def "
+        "remote_address()` returning `request.remote_addr` (quart-rate-limiter's default "
+        "key trusts `X-Forwarded-For`), and `rate_limit(N, timedelta(seconds=M))(view)`. "
+        "Counts are GCRA in the process's memory (no `RATELIMIT_STORAGE_URI`); its 429 is a "
+        "werkzeug `TooManyRequests` with `Retry-After`. Any other use of the limiter, and "
+        "every other extension, is display-only.",
     ),
     "QM601": _AWAIT,
     "QM602": (

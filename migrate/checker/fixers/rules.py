@@ -31,6 +31,16 @@ KEY = tuple[int, int, int, int]
 # Module functions whose blocking call moves to the worker pool with ``run_sync``.
 # Connections and clients are not here: a sqlite3 connection is bound to its thread.
 RUN_SYNC_CODES = frozenset({"QM404", "QM405", "QM407", "QM414", "QM415"})
+# Method calls on a SQLAlchemy ``Session`` or an ``httpx.Client`` written in an async
+# function: the object is used from one pool thread at a time, which both allow (a
+# SQLAlchemy ``Session`` is not shared between threads *at once*; SQLAlchemy 2 opens file
+# SQLite with ``check_same_thread=False``). Their helpers stay sync (see ``plan``).
+METHOD_RUN_SYNC_CODES = frozenset({"QM403", "QM416"})
+# Calls that end a session's transaction stay where they are (display-only): the session
+# may hold a lock (SQLite's one write lock, row locks), and a call queued for a free pool
+# thread while every pool thread waits for that lock never runs (a deadlock until the
+# busy timeout). On the loop they run at once, and they are short: the lock is held.
+TRANSACTION_ENDS = frozenset({"commit", "rollback", "close"})
 RUN_SYNC_IMPORT = "from quart.utils import run_sync"
 
 
@@ -121,7 +131,7 @@ def _await(src: Source, finding: Finding, run: RunInfo, *kinds: type[ast.AST]) -
 
 
 def fix_await_call(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
-    """QM203, QM204, QM207, QM208, QM210, QM212, QM307, QM601: ``await`` the call."""
+    """QM203, QM204, QM207, QM208, QM210, QM212, QM601: ``await`` the call."""
     return _await(src, finding, run, ast.Call)
 
 
@@ -146,6 +156,13 @@ def fix_send_file(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
         return None
     table = SEND_FILE_RENAMES if finding.code == "QM205" else {"path": "file_name"}
     edits = [*src.await_edits(node), *_keyword_renames(src, node, table)]
+    named = {k.arg for k in node.keywords}
+    if finding.code == "QM205" and "conditional" not in named and None not in named:
+        # Flask answers Range and If-None-Match requests by default (conditional=True);
+        # Quart's default is False.
+        last = max([*node.args, *node.keywords], key=src.end, default=None)
+        if last is not None:
+            edits.append(src.insert_after(last, ", conditional=True"))
     return _fix(edits, SAFE, "Add `await` and use Quart's keywords")
 
 
@@ -291,9 +308,14 @@ def _is_generator(src: Source, func: ast.FunctionDef) -> bool:
 
 
 def fix_async_def(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
-    """QM301–QM306, QM309: ``def`` → ``async def``; a click command runs its body with asyncio."""
+    """QM301–QM306, QM309: ``def`` → ``async def``; a click command runs its body with asyncio.
+
+    Not for a function the run keeps sync or an entry point (:mod:`.plan`).
+    """
     func = src.defs.get(finding.line)
     if not isinstance(func, ast.FunctionDef) or _is_dunder(func.name):
+        return None
+    if (src.path, finding.line) in run.kept_defs | run.entry_defs:
         return None
     if any(dotted(d) in ("property", "functools.cached_property") for d in func.decorator_list):
         return None
@@ -312,12 +334,84 @@ def fix_async_def(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
 # -- QM4xx blocking calls ------------------------------------------------------------
 
 
+def _enclosing_def(src: Source, node: ast.AST) -> ast.AST | None:
+    # The function whose body runs ``node``, through lambdas (``lambda a: f(a)``).
+    for parent in src.ancestors(node):
+        if isinstance(parent, (*FUNCS, ast.ClassDef)):
+            return parent
+    return None
+
+
+def _resolve_local(src: Source, node: ast.Call) -> str | None:
+    # ``from pkg import store`` inside the function: what ``store.f`` names there.
+    name = dotted(node.func)
+    if name is None:
+        return None
+    first, _, rest = name.partition(".")
+    for parent in src.ancestors(node):
+        if not isinstance(parent, FUNCS):
+            continue
+        for stmt in parent.body:
+            if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+                for alias in stmt.names:
+                    if (alias.asname or alias.name) == first:
+                        target = f"{stmt.module}.{alias.name}"
+                        return f"{target}.{rest}" if rest else target
+    return None
+
+
+def fix_unawaited(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM307: ``await f(...)``; ``await run_sync(f)(...)`` for a function kept sync;
+    ``asyncio.run(f(...))`` in an entry point (see :mod:`.plan`)."""
+    node = src.find(_key(finding), ast.Call)
+    if not isinstance(node, ast.Call):
+        return None
+    callee = src.symbols.resolve(node.func) or _resolve_local(src, node)
+    if callee in run.entries:
+        return None
+    if callee in run.kept:
+        return _run_sync(src, node, run)
+    caller = _enclosing_def(src, node)
+    if isinstance(caller, ast.FunctionDef) and (src.path, caller.lineno) in run.entry_defs:
+        edits = [
+            src.insert_before(node, "asyncio.run("),
+            src.insert_after(node, ")"),
+            src.add_import("import asyncio", "asyncio"),
+        ]
+        return _fix(edits, UNSAFE, "Run it with `asyncio.run(...)`: an entry point stays sync")
+    return _await(src, finding, run, ast.Call)
+
+
+def _run_sync(src: Source, node: ast.Call, run: RunInfo) -> Fix | None:
+    if not src.can_await(node, run):
+        return None
+    edits: list[Edit | None] = [
+        *src.await_edits(node),
+        src.insert_before(node.func, "run_sync("),
+        src.insert_after(node.func, ")"),
+        src.add_import(RUN_SYNC_IMPORT, "quart.utils"),
+    ]
+    return _fix(edits, UNSAFE, "Run it in the worker pool with `await run_sync(...)`")
+
+
 def fix_run_sync(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
-    """QM404/405/407/414/415: ``f(x)`` → ``await run_sync(f)(x)`` for module functions."""
+    """QM404/405/407/414/415: ``f(x)`` → ``await run_sync(f)(x)`` for module functions.
+
+    QM403/QM416: ``session.get(x)`` → ``await run_sync(session.get)(x)`` where the
+    call is written in a function that is or becomes async for another reason.
+    """
     node = src.find(_key(finding), ast.Call)
     if not isinstance(node, ast.Call) or not src.can_await(node, run):
         return None
-    if dotted(node.func) is None:
+    if dotted(node.func) is None and not (
+        finding.code in METHOD_RUN_SYNC_CODES and isinstance(node.func, ast.Attribute)
+    ):
+        return None
+    if (
+        finding.code == "QM416"
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in TRANSACTION_ENDS
+    ):
         return None
     edits: list[Edit | None] = [
         *src.await_edits(node),
@@ -362,9 +456,9 @@ FIXERS: dict[str, Fixer] = {
     "QM213": fix_template_render,
     "QM214": fix_startup,
     **dict.fromkeys(("QM301", "QM302", "QM303", "QM304", "QM305", "QM306", "QM309"), fix_async_def),
-    "QM307": fix_await_call,
+    "QM307": fix_unawaited,
     "QM401": fix_sleep,
-    **dict.fromkeys(RUN_SYNC_CODES, fix_run_sync),
+    **dict.fromkeys(RUN_SYNC_CODES | METHOD_RUN_SYNC_CODES, fix_run_sync),
     "QM601": fix_await_call,
     "QM602": fix_async_with,
     "QM603": fix_data_dict,

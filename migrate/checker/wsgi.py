@@ -39,6 +39,10 @@ SERVERS = {
     "bjoern": HYPERCORN,
     "cheroot": HYPERCORN,
 }
+#: The request's session proxy (QM721), where an app imports it from.
+SESSION_PROXIES = frozenset(
+    {"flask.session", "flask.globals.session", "quart.session", "quart.globals.session"}
+)
 #: Green-thread libraries (QM715): concurrency models, not servers.
 GREEN = frozenset({"gevent", "eventlet"})
 SERVER_CALLS = frozenset(
@@ -139,7 +143,8 @@ def on_dict(ctx: FileContext, node: ast.AST) -> None:
 
 
 def on_import(ctx: FileContext, node: ast.AST) -> None:
-    """Report imports of Werkzeug middleware, WSGI servers and Werkzeug's test client."""
+    """Report imports of Werkzeug middleware, WSGI servers, Werkzeug's test client and the
+    session proxy."""
     if isinstance(node, ast.ImportFrom) and node.module and not node.level:
         names = [(f"{node.module}.{a.name}", a) for a in node.names]
         module = node.module
@@ -153,10 +158,29 @@ def on_import(ctx: FileContext, node: ast.AST) -> None:
         ctx.report(node, "QM702", name=module, replacement=MIDDLEWARE.get(last, OTHER_MIDDLEWARE))
         return
     for full, alias in names:
-        if full in WERKZEUG_TEST:
+        if full in SESSION_PROXIES:
+            # A test reads the session to check it; only an app's answers vary on it.
+            if not ctx.is_test_file and not _varies_on_cookie(ctx.tree):
+                ctx.report(alias, "QM721", name=full)
+        elif full in WERKZEUG_TEST:
             ctx.report(alias, "QM706", name=full)
         elif full in SERVER_CALLS or full in ("waitress", "werkzeug.serving"):
             ctx.report(alias, "QM703", name=full)
+
+
+def _varies_on_cookie(tree: ast.Module) -> bool:
+    # QM721's advice done in this module: ``response.vary.add("Cookie")`` somewhere in it.
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "add"
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "vary"
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and str(node.args[0].value).lower() == "cookie"
+        for node in ast.walk(tree)
+    )
 
 
 def on_call(ctx: FileContext, node: ast.AST) -> None:

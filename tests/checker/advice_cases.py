@@ -2967,3 +2967,40 @@ CASES += (
         "httpx.AsyncClient",
     ),
 )
+
+CASES += (
+    # A view that only reads the session: Flask adds ``Vary: Cookie``, Quart 0.22 does not.
+    Case(
+        "QM721",
+        HEAD.replace(
+            "from quart import request\n", "from quart import g\nfrom quart import session\n"
+        )
+        + """app.secret_key = "advice"
+
+
+@app.get("/me")
+async def me():
+    return {"user": session.get("user")}
+
+
+async def main():
+    client = app.test_client()
+    response = await client.get("/me")
+    assert response.status_code == 200, await response.get_data()
+    assert "Cookie" in response.headers.get("Vary", ""), response.headers
+
+
+asyncio.run(main())
+""",
+        (
+            (
+                '    return {"user": session.get("user")}\n',
+                '    g.session_read = True\n    return {"user": session.get("user")}\n\n\n'
+                "@app.after_request\nasync def vary_on_cookie(response):\n"
+                '    if g.get("session_read"):\n        response.vary.add("Cookie")\n'
+                "    return response\n",
+            ),
+        ),
+        '`response.vary.add("Cookie")` in an `after_request` function',
+    ),
+)

@@ -72,8 +72,8 @@ CONVERTED_FAILURES = {
         "MAX_CONTENT_LENGTH: the 1 MiB body is read and validated (400)"
     ),
     "test_answers_that_read_the_session_vary_on_cookie": (
-        "no rule: Quart 0.22 does not mark a session read through `quart.session` as "
-        "accessed (Flask 3.1 does), so no `Vary: Cookie` is added"
+        "QM721: Quart 0.22 does not mark a session read through `quart.session` as "
+        "accessed (Flask 3.1.3 does, in its request context), so no `Vary: Cookie` is added"
     ),
 }
 

@@ -327,4 +327,31 @@ RULES = (
         "Quart src/quart/app.py (run)",
         2.0,
     ),
+    Rule(
+        "QM721",
+        "session-vary-cookie",
+        CAT,
+        "An import of the request's `session` proxy.",
+        "on Quart 0.22 with Flask 3.1.3 or later, reading `{name}` does not mark the session "
+        "accessed, so an answer that only read it gets no `Vary: Cookie` and a shared cache "
+        "may serve it to another user: add the header yourself (set `g.session_read = True` "
+        'where the session is read, and `response.vary.add("Cookie")` in an '
+        "`after_request` function of this module when it is set)",
+        "from flask import session\n\n@app.get('/me')\ndef me():\n    return {'user': session.get('user')}",
+        "from quart import g, session\n\n@app.get('/me')\nasync def me():\n"
+        "    g.session_read = True\n    return {'user': session.get('user')}\n\n"
+        "@app.after_request\nasync def vary_on_cookie(response):\n"
+        "    if g.get('session_read'):\n        response.vary.add('Cookie')\n    return response",
+        "Flask 3.1.3 moved the tracking of session reads from the session object to Flask's "
+        "request context (`RequestContext.session` sets `accessed`), which Quart 0.22 does "
+        "not use: Quart's proxy reads the session without marking it, so `save_session` "
+        "adds `Vary: Cookie` only when it writes the cookie. Quart 0.23 marks the session "
+        "accessed whenever it is opened, so every answer varies on the cookie there. "
+        "Reported at each import of `session` from `flask` or `quart` in a module that does "
+        'not call `response.vary.add("Cookie")`; no fix, because which reads make an '
+        "answer private is the app's decision.",
+        "Flask src/flask/ctx.py (RequestContext.session, 3.1.3), src/flask/sessions.py; "
+        "Quart src/quart/globals.py, src/quart/sessions.py (save_session)",
+        5.0,
+    ),
 )

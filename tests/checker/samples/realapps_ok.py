@@ -5,6 +5,9 @@ import logging
 
 from quart import Quart
 from quart import Response
+from quart import g
+from quart import session  # ok: QM721
+from quart.sessions import SecureCookieSessionInterface  # ok: QM721
 from quart_auth import QuartAuth
 from quart_cors import cors
 
@@ -66,3 +69,17 @@ if __name__ == "__main__":
     app.run(port=5000, use_reloader=False)  # ok: QM720
     runner = object()
     runner.run()  # ok: QM720
+
+
+@app.get("/me")
+async def me():
+    g.session_read = True
+    return {"user": session.get("user")}
+
+
+@app.after_request
+async def vary_on_cookie(response):
+    # QM721's advice done: the answers that read the session vary on the cookie.
+    if g.get("session_read"):
+        response.vary.add("Cookie")
+    return response

@@ -6,7 +6,7 @@ from quart import g  # ok: QM101
 from quart import redirect  # ok: QM101
 from quart import render_template  # ok: QM101
 from quart import request  # ok: QM101
-from quart import session  # ok: QM101
+from quart import session  # ok: QM101  # error: QM721
 from quart import url_for  # ok: QM101
 from quart.utils import run_sync  # ok: QM101
 from werkzeug.security import check_password_hash  # ok: QM101, QM415

@@ -1,7 +1,7 @@
 import pytest
 from flaskr.db import get_db
 from quart import g  # ok: QM101
-from quart import session  # ok: QM101
+from quart import session  # ok: QM101, QM721
 
 
 async def test_register(client, app):  # ok: QM306

@@ -1,5 +1,5 @@
 from flask import redirect  # error: QM101
-from flask import session  # error: QM101
+from flask import session  # error: QM101, QM721
 
 
 def login_required(f):

@@ -1,4 +1,4 @@
-from flask import session  # error: QM101
+from flask import session  # error: QM101, QM721
 
 from . import pricing
 

@@ -59,6 +59,18 @@ class Scope:
     params: set[str] = field(default_factory=set)
     class_qual: str | None = None
     globals: set[str] = field(default_factory=set)
+    #: Names the function's own body assigns (worked out on first need, see
+    #: :meth:`binds`).
+    assigned: set[str] | None = None
+
+    def binds(self, name: str) -> bool:
+        """Whether ``name`` is a local of this function: a parameter, or assigned in its body
+        and not declared ``global`` (a local ``hello = ...`` is not the module's ``hello``)."""
+        if name in self.params:
+            return True
+        if self.assigned is None:
+            self.assigned = _assigned_names(self.node)
+        return name in self.assigned and name not in self.globals
 
     def tags_for(self, name: str, module_tags: dict[str, str]) -> dict[str, str]:
         """Return the table a name is bound in: the module's for a ``global`` name."""
@@ -258,6 +270,8 @@ class FileContext:
                 if func.id in scope.nested:
                     return scope.nested[func.id]
             target = self.symbols.defs.get(func.id) or self.symbols.aliases.get(func.id)
+            if target and any(scope.binds(func.id) for scope in self.scopes):
+                return None
         elif isinstance(func, ast.Attribute):
             if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
                 for scope in reversed(self.scopes):
@@ -463,6 +477,21 @@ def _children(node: ast.AST) -> Iterator[ast.AST]:
                     yield item
         elif isinstance(value, ast.AST) and not isinstance(value, _NO_VISIT):
             yield value
+
+
+def _assigned_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    # Names stored to in the function's own body (not in nested functions or classes).
+    names: set[str] = set()
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Store):
+            names.add(item.id)
+        elif isinstance(item, ast.alias):
+            names.add((item.asname or item.name).partition(".")[0])
+        elif not isinstance(item, _FUNCS | ast.ClassDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(item))
+    return names
 
 
 def _global_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

@@ -242,6 +242,7 @@ def _planned(report: Report, files: _Files, unsafe: bool) -> RunInfo:
         kept_defs=made.kept_defs,
         entries=made.entries,
         entry_defs=made.entry_defs,
+        unsafe_async=made.unsafe_async,
     )
 
 

@@ -82,6 +82,27 @@ def test_flask_import(project: Path) -> None:
     )
 
 
+def test_flask_import_keeps_what_quart_lacks_on_flask(project: Path) -> None:
+    # From ``quart`` these would fail to import, and QM105 would no longer say so.
+    check_transformed(
+        project,
+        """\
+        from flask import get_template_attribute, Flask, _request_ctx_stack, g  # names
+        app = Flask(__name__)
+        """,
+        """\
+        from quart import Quart, g  # names
+        from flask import get_template_attribute, _request_ctx_stack
+        app = Quart(__name__)
+        """,
+        select=["QM101", "QM102"],
+    )
+
+
+def test_flask_import_of_only_what_quart_lacks_noop(project: Path) -> None:
+    check_noop(project, "from flask import get_template_attribute\n", select=["QM101"])
+
+
 def test_flask_import_noop(project: Path) -> None:
     check_noop(
         project, "from flaskr import db\nfrom quart import request\nimport flask_cors\n", ["QM101"]
@@ -1406,3 +1427,71 @@ def test_send_file_keeps_flasks_conditional_default(project: Path) -> None:
         """,
         ["QM205", "QM301"],
     )
+
+
+def test_a_local_name_is_not_the_module_function_it_shadows(project: Path) -> None:
+    # ``hello`` in the view is the macro it assigned, not the view: no ``await``.
+    check_transformed(
+        project,
+        """\
+        from flask import Flask
+
+        app = Flask(__name__)
+
+
+        @app.get("/<name>")
+        def hello(name):
+            hello = app.jinja_env.globals["hello"]
+            return hello(name)
+        """,
+        """\
+        from quart import Quart
+
+        app = Quart(__name__)
+
+
+        @app.get("/<name>")
+        async def hello(name):
+            hello = app.jinja_env.globals["hello"]
+            return hello(name)
+        """,
+        select=["QM101", "QM102", "QM301", "QM307"],
+    )
+
+
+BLOCKING_HELPER = """\
+import sqlite3
+
+from flask import Flask, g
+
+app = Flask(__name__)
+
+
+def get_db():
+    if "db" not in g:
+        g.db = sqlite3.connect("app.db")
+    return g.db
+
+
+@app.get("/")
+def index():
+    db = get_db()
+    return str(db)
+"""
+
+
+def test_the_await_of_a_function_an_unsafe_fix_makes_async_is_unsafe(project: Path) -> None:
+    # Safe fixes alone keep ``get_db`` sync (its async form is the unsafe aiosqlite move):
+    # ``await get_db()`` would await a connection. With unsafe fixes both edits are made.
+    safe = check_transformed(
+        project,
+        BLOCKING_HELPER,
+        BLOCKING_HELPER.replace("from flask import Flask, g", "from quart import Quart, g")
+        .replace("app = Flask(", "app = Quart(")
+        .replace("def index", "async def index"),
+    )
+    assert "await get_db()" not in safe[APP]
+    (project / APP).write_text(BLOCKING_HELPER)
+    result = _fix(project, {APP: BLOCKING_HELPER}, None, unsafe=True)
+    assert "async def get_db():" in result[APP]
+    assert "db = await get_db()" in result[APP]

@@ -42,6 +42,9 @@ class RunInfo:
     kept_defs: frozenset[tuple[str, int]] = frozenset()
     entries: frozenset[str] = frozenset()
     entry_defs: frozenset[tuple[str, int]] = frozenset()
+    #: Qualnames of the functions only an unsafe fix makes async (QM309): awaiting their
+    #: calls is unsafe too, or a run of safe fixes would await a function that stays sync.
+    unsafe_async: frozenset[str] = frozenset()
 
 
 class Source:

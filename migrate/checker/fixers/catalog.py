@@ -37,7 +37,11 @@ _AWAIT = (
 )
 
 FIXES: dict[str, tuple[str, str]] = {
-    "QM101": (SAFE, "the import's package `flask` becomes `quart`."),
+    "QM101": (
+        SAFE,
+        "the import's package `flask` becomes `quart`. Names Quart lacks (QM105) stay on a "
+        "`from flask import` line of their own after it, for QM105's decision.",
+    ),
     "QM102": (SAFE, "`Flask` becomes `Quart` in the import and at each use."),
     "QM103": (SAFE, "`flask.X` becomes `quart.X`."),
     "QM104": (
@@ -75,7 +79,8 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM306": _ASYNC_DEF,
     "QM307": (
         SAFE,
-        "`await` goes before the call, where the calling function is or becomes `async def`. "
+        "`await` goes before the call, where the calling function is or becomes `async def` "
+        "(unsafe where only an unsafe fix makes the called function async, QM309). "
         "A function kept sync (QM309) is called in the worker pool instead, "
         "`await run_sync(store.get_book)(session, book_id)` (unsafe); an entry point that "
         "stays sync runs the call with `asyncio.run(manage(args))` (unsafe).",

@@ -43,7 +43,9 @@ class Plan:
 
     ``kept`` holds the qualnames of the functions kept sync and ``kept_defs`` their
     ``(path, def line)``; ``entries`` the qualnames of entry points and ``entry_defs``
-    theirs; ``becoming`` the qualnames of the functions that do become async.
+    theirs; ``becoming`` the qualnames of the functions that do become async, and
+    ``unsafe_async`` those of them that only an unsafe fix makes async (QM309: the fix of
+    a blocking call in their body), whose calls are awaited by an unsafe fix too.
     """
 
     kept: frozenset[str] = field(default_factory=frozenset)
@@ -51,6 +53,7 @@ class Plan:
     entries: frozenset[str] = field(default_factory=frozenset)
     entry_defs: frozenset[tuple[str, int]] = field(default_factory=frozenset)
     becoming: frozenset[str] = field(default_factory=frozenset)
+    unsafe_async: frozenset[str] = field(default_factory=frozenset)
 
 
 def _decorated(lines: list[str], line: int) -> bool:
@@ -159,4 +162,5 @@ def make(
         entries=frozenset(entries),
         entry_defs=frozenset((graph.funcs[n].path, graph.funcs[n].span.line) for n in entries),
         becoming=frozenset(codes.keys() - kept - entries),
+        unsafe_async=frozenset(n for n in codes.keys() - kept - entries if codes[n] == "QM309"),
     )

@@ -21,6 +21,7 @@ from migrate.checker.fixers import commands
 from migrate.checker.fixers.base import FUNCS
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
+from migrate.checker.imports import REMOVED
 from migrate.checker.imports import RENAMED
 from migrate.checker.model import Finding
 from migrate.checker.symbols import dotted
@@ -62,6 +63,8 @@ def fix_import(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
     if node is None:
         return None
     if isinstance(node, ast.ImportFrom):
+        if any(f"{node.module}.{alias.name}" in REMOVED for alias in node.names):
+            return _split_removed(src, node)
         at = src.find_word(node, "flask")
     elif isinstance(node, ast.alias):
         at = src.start(node) if node.name.partition(".")[0] == "flask" else None
@@ -70,6 +73,42 @@ def fix_import(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
     if at is None:
         return None
     return _fix([src.name_edit(*at, "flask", "quart")], SAFE, "Import from `quart`")
+
+
+def _split_removed(src: Source, node: ast.ImportFrom) -> Fix | None:
+    """QM101 on an import naming what Quart lacks (QM105): the other names move to
+    ``quart``, those stay on a ``from flask import`` line of their own after it, where QM105
+    keeps asking for the decision (from ``quart`` they would fail to import, unreported).
+
+    The edits leave the other names' own text alone, so their renames (QM102, QM104) apply
+    in the same round. Only a one-line import is split (a longer one may hold comments
+    between its names); one of nothing but such names is left as it is.
+    """
+    assert node.module is not None
+    names = node.names
+    removed = [i for i, a in enumerate(names) if f"{node.module}.{a.name}" in REMOVED]
+    kept = [i for i in range(len(names)) if i not in removed]
+    line, col, end_line, _ = src.span(node)
+    at = src.find_word(node, "flask")
+    if not kept or line != end_line or at is None:
+        return None
+    text = src.line_text(line)
+    edits: list[Edit | None] = [src.name_edit(*at, "flask", "quart")]
+    first_kept = kept[0]
+    if first_kept > 0:
+        # ``a, b, kept`` → ``kept``: from the first name to the first kept one.
+        edits.append(Edit(line, src.start(names[0])[1], line, src.start(names[first_kept])[1], ""))
+    for i in removed:
+        if i > first_kept:
+            # ``..., name`` → ``...``: from the end of the name before it.
+            edits.append(Edit(line, src.end(names[i - 1])[1], line, src.end(names[i])[1], ""))
+    spelled = ", ".join(
+        text[src.start(names[i])[1] - 1 : src.end(names[i])[1] - 1] for i in removed
+    )
+    indent = " " * (col - 1)
+    after = len(text) + 1
+    edits.append(Edit(line, after, line, after, f"\n{indent}from {node.module} import {spelled}"))
+    return _fix(edits, SAFE, "Import from `quart`, but for what Quart lacks")
 
 
 def _rename_last(src: Source, node: ast.AST, old: str, new: str) -> Edit | None:
@@ -379,7 +418,12 @@ def fix_unawaited(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
             src.add_import("import asyncio", "asyncio"),
         ]
         return _fix(edits, UNSAFE, "Run it with `asyncio.run(...)`: an entry point stays sync")
-    return _await(src, finding, run, ast.Call)
+    fix = _await(src, finding, run, ast.Call)
+    if fix is not None and callee in run.unsafe_async:
+        # The callee becomes async by the unsafe fix of its blocking call (QM309): with
+        # safe fixes alone it stays sync, and an ``await`` of its result would raise.
+        return Fix(fix.edits, UNSAFE, "Add `await` (the function becomes async by an unsafe fix)")
+    return fix
 
 
 def _run_sync(src: Source, node: ast.Call, run: RunInfo) -> Fix | None:

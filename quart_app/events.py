@@ -88,11 +88,14 @@ class EventBroker:
 
     :param queue_size: messages a subscriber may fall behind before it is dropped.
     :param max_subscribers: subscribers at once; :meth:`subscribe` refuses one more.
+    :raises ValueError: ``queue_size`` is below 1.
     """
 
     def __init__(
         self, queue_size: int = DEFAULT_QUEUE_SIZE, max_subscribers: int = DEFAULT_MAX_SUBSCRIBERS
     ) -> None:
+        if queue_size < 1:
+            raise ValueError(f"EVENTS_QUEUE_SIZE must be at least 1, not {queue_size}")
         self.queue_size = queue_size
         self.max_subscribers = max_subscribers
         self.subscribers: set[Subscriber] = set()

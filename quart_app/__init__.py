@@ -8,6 +8,7 @@ same HTTP contract as ``legacy_flask`` (``docs/bookstore-api.md``), plus the Ope
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -104,6 +105,38 @@ def _init_events(app: Quart, settings: Settings) -> None:
     app.after_serving(relay.stop)
 
 
+#: Allocations (less deallocations) that start a collection of the youngest generation: 700 is
+#: CPython's default. With thousands of connections open, every object the requests in flight
+#: hold when a collection starts is promoted, and each full collection then walks every
+#: connection's objects again (about 100 per connection, 0.3–1 s for 10,000 on the two-core
+#: machine of ``docs/results``): fewer young collections promote far fewer.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def _init_gc(app: Quart) -> None:
+    """While the app serves, keep the cyclic garbage collector's full passes short and rare.
+
+    Once started, the objects the app made to start (modules, the ORM, the validators) stay as
+    long as it does: :func:`gc.freeze` moves them out of the collector's sight, so a full
+    collection walks only what came after; and the youngest generation is collected after
+    :data:`GC_YOUNG_THRESHOLD` allocations. With 4,000 WebSocket subscribers receiving writes,
+    the server's CPU time fell from 6.5 s to 3.3 s, as much as with the collector off
+    (``compare c10k``'s fan-out, profiled with py-spy). Both are undone when it stops serving,
+    so that a process that builds many apps (a test run) collects them.
+    """
+    thresholds = gc.get_threshold()
+
+    @app.before_serving
+    async def tune_gc() -> None:
+        gc.freeze()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+
+    @app.after_serving
+    async def restore_gc() -> None:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     """Create the bookstore app.
 
@@ -169,6 +202,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     )
     _init_data_layer(app, settings, pool)
     _init_events(app, settings)
+    _init_gc(app)
     inventory.init_inventory(app, settings.inventory_url, settings.inventory_timeout)
     errors.register_error_handlers(app)
     app.after_request(docs_content_security_policy)

@@ -4,16 +4,20 @@ Each message is ``{"event": "book.created" | "book.updated" | "book.deleted" |
 "review.created", "id": int, "data": {...}}``, published by the view right after the change is
 committed, so one process delivers them in commit order.
 
-Every client has a bounded queue (``EVENTS_QUEUE_SIZE`` messages). Publishing never waits for a
-client: a client whose queue is full has fallen behind, is dropped from the feed, and is closed
-with code 1013 (*Try Again Later*, RFC 6455 §7.4.2, IANA WebSocket close codes) once its
-connection takes writes again; the others keep receiving. A single send that cannot complete
-within ``EVENTS_SEND_TIMEOUT`` seconds ends the connection too.
+Every client may fall ``EVENTS_QUEUE_SIZE`` messages behind. Publishing never waits for a
+client: the broker keeps the last ``EVENTS_QUEUE_SIZE`` messages once, in order, and each client
+only its position in them, so a message costs one append however many clients there are, and
+each client's own task sends what it has not yet sent. A client further behind than that has
+fallen behind, is dropped from the feed, and is closed with code 1013 (*Try Again Later*,
+RFC 6455 §7.4.2, IANA WebSocket close codes) once its connection takes writes again; the others
+keep receiving. A single send that cannot complete within ``EVENTS_SEND_TIMEOUT`` seconds ends
+the connection too.
 
 The feed only sends. A message from a client is not read into memory and kept: the first one
 closes the connection with code 1003 (*Unsupported Data*, RFC 6455 §7.4.1), so a client cannot
-fill the server's inbound queue. At most ``EVENTS_MAX_SUBSCRIBERS`` clients are connected at
-once per process; one more is accepted and closed at once with code 1013.
+fill the server's inbound queue; one task per client, started once, waits for that message. At
+most ``EVENTS_MAX_SUBSCRIBERS`` clients are connected at once per process; one more is accepted
+and closed at once with code 1013.
 
 The feed is per process. With several Hypercorn workers on PostgreSQL, :class:`PostgresRelay`
 carries every event through ``LISTEN``/``NOTIFY`` so that each worker delivers every change,
@@ -25,8 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
-from dataclasses import field
+from collections import deque
 from typing import Any
 
 from quart import Blueprint
@@ -52,28 +55,56 @@ DEFAULT_QUEUE_SIZE = 256
 DEFAULT_SEND_TIMEOUT_S = 30.0
 
 
-@dataclass(eq=False)
 class Subscriber:
-    """One connected client: its queue, and whether it fell behind."""
+    """One connected client: where it is in the feed, and why it must be closed, once it must.
 
-    queue: asyncio.Queue[str]
-    dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    :param position: the number of messages published before it subscribed.
+    """
+
+    __slots__ = ("closing", "position", "waiter")
+
+    def __init__(self, position: int) -> None:
+        #: Messages published before the next one this client is to be sent.
+        self.position = position
+        #: ``(close code, reason)`` once the client is to be closed.
+        self.closing: tuple[int, str] | None = None
+        #: Set while the client's task waits for a message.
+        self.waiter: asyncio.Future[None] | None = None
+
+    def wake(self) -> None:
+        """Resume the client's task if it waits for a message."""
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def end(self, code: int, reason: str) -> None:
+        """Have the client closed with ``code`` instead of being sent anything more."""
+        if self.closing is None:
+            self.closing = (code, reason)
+        self.wake()
 
 
 class EventBroker:
     """Fan each published message out to every subscriber of this process, without waiting.
 
-    :param queue_size: messages a subscriber may hold before it is dropped.
+    :param queue_size: messages a subscriber may fall behind before it is dropped.
     :param max_subscribers: subscribers at once; :meth:`subscribe` refuses one more.
+    :raises ValueError: ``queue_size`` is below 1.
     """
 
     def __init__(
         self, queue_size: int = DEFAULT_QUEUE_SIZE, max_subscribers: int = DEFAULT_MAX_SUBSCRIBERS
     ) -> None:
+        if queue_size < 1:
+            raise ValueError(f"EVENTS_QUEUE_SIZE must be at least 1, not {queue_size}")
         self.queue_size = queue_size
         self.max_subscribers = max_subscribers
         self.subscribers: set[Subscriber] = set()
         self.relay: PostgresRelay | None = None
+        #: Messages published so far.
+        self.published = 0
+        #: The last ``queue_size`` of them, oldest first: all that a subscriber still kept
+        #: in the feed may not have been sent yet.
+        self.recent: deque[str] = deque(maxlen=queue_size)
 
     def subscribe(self) -> Subscriber | None:
         """Add a subscriber; it receives every message published from now on.
@@ -82,7 +113,7 @@ class EventBroker:
         """
         if len(self.subscribers) >= self.max_subscribers:
             return None
-        subscriber = Subscriber(asyncio.Queue(self.queue_size))
+        subscriber = Subscriber(self.published)
         self.subscribers.add(subscriber)
         return subscriber
 
@@ -91,13 +122,37 @@ class EventBroker:
         self.subscribers.discard(subscriber)
 
     def deliver(self, message: str) -> None:
-        """Put ``message`` (JSON text) in every subscriber's queue; drop those that are full."""
-        for subscriber in list(self.subscribers):
+        """Add ``message`` (JSON text) to the feed; drop the subscribers now too far behind."""
+        self.recent.append(message)
+        self.published += 1
+        oldest_kept = self.published - self.queue_size
+        behind = []
+        for subscriber in self.subscribers:
+            if subscriber.position < oldest_kept:
+                behind.append(subscriber)
+            else:
+                subscriber.wake()
+        for subscriber in behind:
+            self.unsubscribe(subscriber)
+            subscriber.end(CLOSE_TOO_SLOW, "fell behind the event feed")
+
+    async def next_message(self, subscriber: Subscriber) -> str:
+        """Wait for the next message ``subscriber`` is to be sent.
+
+        :returns: the message, or ``""`` once the subscriber is to be closed: its
+            :attr:`Subscriber.closing` says how.
+        """
+        while subscriber.closing is None and subscriber.position == self.published:
+            subscriber.waiter = asyncio.get_running_loop().create_future()
             try:
-                subscriber.queue.put_nowait(message)
-            except asyncio.QueueFull:
-                self.unsubscribe(subscriber)
-                subscriber.dropped.set()
+                await subscriber.waiter
+            finally:
+                subscriber.waiter = None
+        if subscriber.closing is not None:
+            return ""
+        message = self.recent[subscriber.position - self.published]
+        subscriber.position += 1
+        return message
 
     async def publish(self, message: dict[str, Any]) -> None:
         """Publish to this process's clients, or through PostgreSQL to every worker's."""
@@ -135,33 +190,30 @@ async def events() -> None:
         await websocket.accept()
         await websocket.close(CLOSE_FULL, "the event feed has all the clients it takes")
         return
+
+    def client_sent(received: asyncio.Future[str | bytes]) -> None:
+        if not received.cancelled() and received.exception() is None:
+            subscriber.end(CLOSE_UNSUPPORTED_DATA, "this feed takes no messages")
+
     incoming: asyncio.Future[str | bytes] | None = None
     try:
         await websocket.accept()
-        # Quart queues what a client sends until the handler receives it, without a bound: the
-        # handler waits for it alongside the feed, and a client that sends anything is closed.
+        # Quart queues what a client sends until the handler receives it, without a bound:
+        # one task waits for the first message, and a client that sends anything is closed.
         incoming = asyncio.ensure_future(websocket.receive())
+        incoming.add_done_callback(client_sent)
         while True:
-            getter = asyncio.ensure_future(subscriber.queue.get())
-            dropped = asyncio.ensure_future(subscriber.dropped.wait())
-            done, _ = await asyncio.wait(
-                {getter, dropped, incoming}, return_when=asyncio.FIRST_COMPLETED
-            )
-            getter.cancel()
-            dropped.cancel()
-            if incoming in done:
-                await websocket.close(CLOSE_UNSUPPORTED_DATA, "this feed takes no messages")
+            message = await broker.next_message(subscriber)
+            if subscriber.closing is not None:
+                await websocket.close(*subscriber.closing)
                 return
-            if getter in done and not getter.cancelled():
-                async with asyncio.timeout(timeout_s):
-                    await websocket.send(getter.result())
-                continue
-            await websocket.close(CLOSE_TOO_SLOW, "fell behind the event feed")
-            return
+            async with asyncio.timeout(timeout_s):
+                await websocket.send(message)
     except TimeoutError:
         log.info("closing an events client that took over %s s to accept one message", timeout_s)
     finally:
         if incoming is not None:
+            incoming.remove_done_callback(client_sent)
             incoming.cancel()
         broker.unsubscribe(subscriber)
 

@@ -12,9 +12,12 @@ clients (:mod:`compare.harness.c10k_client`) in a separate process pinned to the
    Hypercorn is started with ``--keep-alive`` above the run's length, so that it does not
    close the idle connections (its default is 5 s).
 3. ``http`` on legacy_flask (Waitress, 4 threads, ``python -m legacy_flask serve``): the same.
-   Waitress accepts at most its ``connection_limit`` connections (:func:`~compare.harness.scenarios.waitress_limits`:
-   100 by default) and leaves the others in the kernel's accept queue, unanswered: the section
-   shows how many were held.
+   Waitress accepts at most its ``connection_limit`` connections and closes one that has been
+   idle for ``channel_timeout`` seconds (:func:`~compare.harness.scenarios.waitress_limits`:
+   legacy_flask sets 1,000 and 15 s). The others wait in the kernel's accept queue,
+   unanswered, and the held ones that opened more than 15 s before the active requests begin
+   have been closed by then: the section shows how many were held, how many of the active
+   requests were answered, and how many found their connection closed.
 
 The harness raises its own open-file limit (soft, within the hard limit) before it starts the
 servers, which inherit it; the client raises its own. quart_app's subscriber cap

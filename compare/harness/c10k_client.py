@@ -20,7 +20,9 @@ Two modes, each printing one JSON object on stdout:
     Open ``--connections`` HTTP/1.1 keep-alive connections to ``--url``'s host, each with one
     ``GET --url`` answered; then send ``GET --url`` at ``--rate`` requests/s for
     ``--duration-s`` on a fixed schedule (open loop: latency from the due time), each on an
-    idle held connection picked at random; the other connections stay open and idle. A
+    idle held connection picked at random; the other connections stay open and idle. The
+    latencies are those of the answered requests; a request that fails (the server closed its
+    connection, or no held connection is left) is counted among the errors. A
     connection that is not answered within ``--open-timeout-s`` of its opening is an error (a
     server that stops accepting at its connection limit leaves it in the kernel's queue); it
     is kept open, idle, as a waiting client would.
@@ -330,7 +332,8 @@ async def http_mode(args: argparse.Namespace) -> dict[str, Any]:
             async with asyncio.timeout_at(due + args.timeout_s):
                 status = await connection.get(authority, target)
         except (TimeoutError, OSError, h11.ProtocolError) as exc:
-            _record(histogram, loop.time() - due)
+            # Not a latency: a request that failed (a connection the server had closed fails
+            # at once) is counted among the errors only.
             _count(active_errors, _error_kind(exc))
             connection.close()
             return
@@ -372,6 +375,7 @@ async def http_mode(args: argparse.Namespace) -> dict[str, Any]:
         "rate_per_s": args.rate,
         "duration_s": args.duration_s,
         "scheduled": scheduled,
+        "answered": sum(statuses.values()),
         "statuses": statuses,
         "latency_ms": _latency_ms(histogram),
         "errors": {**errors, **{f"active_{k}": v for k, v in active_errors.items()}},

@@ -428,6 +428,18 @@ def _errors(errors: dict[str, int]) -> str:
     return ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items())) or "0"
 
 
+def _answered(http: dict[str, Any]) -> str:
+    """How many of a c10k HTTP section's active requests were answered, and why not the rest."""
+    errors = http.get("errors", {})
+    closed = errors.get("active_ConnectionResetError", 0)
+    none_left = errors.get("active_no_idle_connection", 0)
+    return (
+        f"{http.get('answered', 0):,} of its {http.get('scheduled', 0):,} active requests were "
+        f"answered, {closed:,} found their held connection closed by the server, and "
+        f"{none_left:,} found no held connection left (the latencies are the answered ones')."
+    )
+
+
 def c10k_section(doc: dict[str, Any]) -> tuple[str, list[str]]:
     """The ``python -m compare c10k`` section (title, Markdown lines) of a ``c10k.json``."""
     n = doc["connections"]
@@ -504,7 +516,9 @@ def c10k_section(doc: dict[str, Any]) -> tuple[str, list[str]]:
         f"connections (`connection_limit`); {flask_http.get('held', 0):,} were answered and held, "
         f"{flask_http.get('unanswered_held', 0):,} connected but unanswered (left in the "
         "kernel's accept queue), the rest could not connect before "
-        f"{settings['http_open_timeout_s']['legacy_flask']:g} s.",
+        f"{settings['http_open_timeout_s']['legacy_flask']:g} s. Waitress closes a connection "
+        f"idle for {settings.get('waitress_channel_timeout_s', '?')} s (`channel_timeout`): "
+        f"{_answered(flask_http)}",
         f"- quart_app's subscriber cap (`{settings['subscriber_cap']['EVENTS_MAX_SUBSCRIBERS']:,}` "
         f"through `{settings['subscriber_cap']['set_through']}`, "
         "`compare/harness/c10k_app.py`) and Hypercorn's keep-alive "

@@ -104,6 +104,11 @@ def test_waitress_holds_no_more_than_its_connection_limit(c10k_run: C10kRun) -> 
     refused = sum(n for kind, n in http["errors"].items() if kind.startswith("open_"))
     assert http["held"] + refused == CONNECTIONS
     assert http["statuses"].get("2xx", 0) > 0
+    assert http["answered"] == sum(http["statuses"].values())
+    page = html.unescape((c10k_run.out / "c10k.md").read_text())
+    assert (
+        f"{http['answered']:,} of its {http['scheduled']:,} active requests were answered" in page
+    )
 
 
 def test_the_report_section_shows_all_three_parts(c10k_run: C10kRun) -> None:
@@ -204,3 +209,28 @@ def test_the_targets_and_the_report_section(
     assert title == "Many clients on one worker (c10k)"
     assert f"| {connections:,} | 98 | open_timeout {connections - 98} |" in text
     assert "Waitress accepts at most 100 connections" in text
+
+
+def test_the_report_says_when_waitress_closed_the_held_connections() -> None:
+    document = _document(10_000, 50.0)
+    flask = document["http"]["legacy_flask"]
+    flask.update(
+        scheduled=1500,
+        answered=0,
+        errors={
+            "open_timeout": 9002,
+            "active_ConnectionResetError": 998,
+            "active_no_idle_connection": 502,
+        },
+        latency_ms={},
+    )
+    document["settings"]["waitress_channel_timeout_s"] = 15
+    document["targets"] = c10k._targets(document)
+
+    text = "\n".join(report.c10k_section(document)[1])
+
+    assert "Waitress closes a connection idle for 15 s (`channel_timeout`)" in text
+    assert (
+        "0 of its 1,500 active requests were answered, 998 found their held connection closed "
+        "by the server, and 502 found no held connection left"
+    ) in text

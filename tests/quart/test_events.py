@@ -18,6 +18,7 @@ from quart import Response
 from quart.testing.connections import TestWebsocketConnection as QuartWebsocket
 from quart.typing import TestWebsocketConnectionProtocol as QuartWebsocketProtocol
 
+from quart_app.events import EventBroker
 from tests.contract.helpers import book_fields
 from tests.quart.helpers import ADMIN
 from tests.quart.helpers import USER
@@ -107,3 +108,8 @@ async def test_a_client_receives_only_changes_made_after_it_connected(app: Quart
                 received = await connection.receive_json()
 
         assert received == event("book.created", after["id"], after)
+
+
+def test_a_feed_that_keeps_no_message_is_refused() -> None:
+    with pytest.raises(ValueError, match="EVENTS_QUEUE_SIZE must be at least 1, not 0"):
+        EventBroker(queue_size=0)

@@ -9,12 +9,8 @@ the legacy SQLAlchemy layer for the halfway step of a migration.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import AsyncIterator
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC
-from datetime import datetime
 from typing import Any
 from typing import Protocol
 
@@ -46,49 +42,6 @@ from quart_app.models import Book
 from quart_app.models import Cover
 from quart_app.models import Review
 from quart_app.models import User
-from quart_app.sqlite_backend import SqliteClient
-
-#: The columns of :class:`BookRecord`, by primary key.
-BOOK_BY_ID = (
-    "SELECT id, title, author, year, isbn, price_cents, version, created_at, updated_at "
-    "FROM books WHERE id = ?"
-)
-
-
-def _utc(stored: str) -> datetime:
-    # Both apps store UTC without an offset ("2024-01-01 00:00:00.000001"), as Tortoise reads.
-    moment = datetime.fromisoformat(stored)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-@dataclass(slots=True)
-class BookRecord:
-    """A book read by :data:`BOOK_BY_ID`, without a Tortoise model (a :class:`BookRow`)."""
-
-    id: int
-    title: str
-    author: str
-    year: int | None
-    isbn: str | None
-    price_cents: int
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> BookRecord:
-        """:raises ValueError: a timestamp is not ISO 8601 text."""
-        return cls(
-            id=row[0],
-            title=row[1],
-            author=row[2],
-            year=row[3],
-            isbn=row[4],
-            price_cents=row[5],
-            version=row[6],
-            created_at=_utc(row[7]),
-            updated_at=_utc(row[8]),
-        )
 
 
 class CoverRow(Protocol):
@@ -151,26 +104,7 @@ class TortoiseStore:
         """Run ``SELECT 1``; raise the driver's error when the database is down."""
         await get_connection(self.connection_name).execute_query("SELECT 1")
 
-    async def get_book(self, book_id: int) -> BookRow:
-        """Read a book; on SQLite, on the event loop's thread (:meth:`SqliteClient.read_now`).
-
-        :raises NotFound: there is no such book.
-        """
-        client = get_connection(self.connection_name)
-        if isinstance(client, SqliteClient):
-            try:
-                rows = client.read_now(BOOK_BY_ID, (book_id,))
-                book: BookRow | None = BookRecord.from_row(rows[0]) if rows else None
-            except (sqlite3.Error, ValueError):
-                book = await Book.get_or_none(id=book_id)
-        else:
-            book = await Book.get_or_none(id=book_id)
-        if book is None:
-            raise NotFound(f"book {book_id} does not exist")
-        return book
-
-    async def _book_model(self, book_id: int) -> Book:
-        """Read a book as a Tortoise model, through the client (to change it)."""
+    async def get_book(self, book_id: int) -> Book:
         book = await Book.get_or_none(id=book_id)
         if book is None:
             raise NotFound(f"book {book_id} does not exist")
@@ -217,7 +151,7 @@ class TortoiseStore:
     async def update_book(
         self, book_id: int, changes: dict[str, Any], if_match: ETags | None
     ) -> Book:
-        book = await self._book_model(book_id)
+        book = await self.get_book(book_id)
         check_version(book, if_match)
         if "isbn" in changes:
             await self._check_isbn_free(changes["isbn"], book_id)
@@ -239,7 +173,7 @@ class TortoiseStore:
         return book
 
     async def delete_book(self, book_id: int, if_match: ETags | None) -> None:
-        book = await self._book_model(book_id)
+        book = await self.get_book(book_id)
         check_version(book, if_match)
         # Reviews and the cover go with the book: ON DELETE CASCADE in the schema.
         if not await Book.filter(id=book_id, version=book.version).delete():

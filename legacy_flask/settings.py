@@ -101,6 +101,8 @@ _ENV = {
     "ratelimit_storage_url": "BOOKSTORE_RATELIMIT_STORAGE_URL",
     "ratelimit_key_prefix": "BOOKSTORE_RATELIMIT_KEY_PREFIX",
     "proxy_hops": "BOOKSTORE_PROXY_HOPS",
+    "login_limit": "BOOKSTORE_LOGIN_LIMIT",
+    "login_window": "BOOKSTORE_LOGIN_WINDOW",
 }
 
 #: Values of ``BOOKSTORE_DATA_LAYER``.

@@ -67,3 +67,25 @@ def test_several_workers_without_a_shared_store_are_warned_about(
     assert served[0].workers == 2
     messages = [record.getMessage() for record in caplog.records]
     assert any("BOOKSTORE_RATELIMIT_STORAGE_URL is not set" in m for m in messages) is warned
+
+
+def test_the_login_limit_and_its_window_are_read_from_the_environment() -> None:
+    env = {"BOOKSTORE_SECRET_KEY": "k"}
+    settings = load_settings(
+        environ={**env, "BOOKSTORE_LOGIN_LIMIT": "3", "BOOKSTORE_LOGIN_WINDOW": "5"}
+    )
+    assert (settings.login_limit, settings.login_window) == (3, 5)
+    with pytest.raises(SettingsError, match="BOOKSTORE_LOGIN_LIMIT"):
+        load_settings(environ={**env, "BOOKSTORE_LOGIN_LIMIT": "0"})
+
+
+def test_the_servers_under_load_have_a_login_limit_no_run_reaches() -> None:
+    # Concurrent right-password logins from one address count while they are checked.
+    from compare.harness.scenarios import ServerConfig
+    from compare.harness.servers import LOGIN_LIMIT
+    from compare.harness.servers import server_env
+
+    for app, server in (("legacy_flask", "waitress"), ("quart_app", "hypercorn")):
+        config = ServerConfig("id", "label", app, server)  # type: ignore[arg-type]
+        env = server_env(config, "sqlite:///x.db", "http://127.0.0.1:9")
+        assert load_settings(environ=env).login_limit == LOGIN_LIMIT >= 100_000

@@ -480,15 +480,14 @@ def _children(node: ast.AST) -> Iterator[ast.AST]:
 
 
 def _assigned_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    # Names stored to in the function's own body (not in nested functions or classes).
+    # Names stored to in the function's own body (not in nested functions or classes). An
+    # import inside the function binds the imported function itself, so it is not counted.
     names: set[str] = set()
     pending: list[ast.AST] = list(node.body)
     while pending:
         item = pending.pop()
         if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Store):
             names.add(item.id)
-        elif isinstance(item, ast.alias):
-            names.add((item.asname or item.name).partition(".")[0])
         elif not isinstance(item, _FUNCS | ast.ClassDef | ast.Lambda):
             pending.extend(ast.iter_child_nodes(item))
     return names

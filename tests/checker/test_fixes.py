@@ -1495,3 +1495,41 @@ def test_the_await_of_a_function_an_unsafe_fix_makes_async_is_unsafe(project: Pa
     result = _fix(project, {APP: BLOCKING_HELPER}, None, unsafe=True)
     assert "async def get_db():" in result[APP]
     assert "db = await get_db()" in result[APP]
+
+
+def test_a_function_imported_inside_the_caller_is_still_awaited(project: Path) -> None:
+    check_transformed(
+        project,
+        """\
+        from flask import Flask, render_template
+
+        app = Flask(__name__)
+
+
+        def page():
+            return render_template("page.html")
+
+
+        @app.get("/")
+        def index():
+            from app import page
+
+            return page()
+        """,
+        """\
+        from quart import Quart, render_template
+
+        app = Quart(__name__)
+
+
+        async def page():
+            return await render_template("page.html")
+
+
+        @app.get("/")
+        async def index():
+            from app import page
+
+            return await page()
+        """,
+    )

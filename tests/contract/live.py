@@ -61,9 +61,11 @@ HOST: Final = "127.0.0.1"
 READY_TIMEOUT_S: Final = 30.0
 #: Seconds a server may take to stop after SIGTERM before it is killed.
 STOP_TIMEOUT_S: Final = 10.0
-#: Servers kept running at once; the least recently used one is stopped to make room. Enough
-#: for the suite's usual set (3 apps × 2 databases) plus the ones a module configures itself.
-MAX_RUNNING: Final = 8
+#: Servers kept running at once; the least recently used one is stopped to make room. A test
+#: function runs once per live target and database in turn, so the suite's set (every live app
+#: on each database, and each balanced deployment) must fit: one server more than this, and the
+#: least recently used is the one the next test needs, every time.
+MAX_RUNNING: Final = 12
 
 #: Settings (:class:`legacy_flask.settings.Settings` fields) a live target passes to its server,
 #: and the environment variable each travels in. ``database_url`` goes in ``--db``.

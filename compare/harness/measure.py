@@ -27,6 +27,7 @@ from compare.demo import ADMIN_PASSWORD
 from compare.demo import ADMIN_USERNAME
 from compare.harness import guard
 from compare.harness import wrk
+from compare.harness.child import ChildResult
 from compare.harness.child import run_child
 from compare.harness.placement import Placement
 from compare.harness.procstats import Sampler
@@ -126,27 +127,44 @@ def _script(ctx: Context, server: ManagedServer, endpoint: Endpoint) -> str:
     return str(path)
 
 
-def _wrk_once(
-    ctx: Context, server: ManagedServer, script: str, connections: int, duration_s: int
-) -> dict[str, Any]:
+def wrk_command(
+    ctx: Context, base_url: str, script: str, connections: int, duration_s: int
+) -> tuple[list[str], float]:
+    """Return wrk's argv for one closed-loop run against ``base_url`` (pinned to the load
+    generator's CPU) and the seconds after which its process group is killed."""
     plan = ctx.plan
     argv = ctx.placement.pin_client(
         wrk.wrk_argv(
-            f"{server.base_url}/",
+            f"{base_url}/",
             connections=connections,
             duration_s=duration_s,
             timeout_s=plan.wrk_timeout_s,
             script=script,
         )
     )
-    before, helpers = guard.read(), ctx.helpers_cpu_s()
-    with Sampler(server.pid, server.port) as sampler:
-        child = run_child(argv, limit_s=duration_s + plan.wrk_timeout_s + 30)
-    own = sampler.result.cpu_s + child.cpu_s + ctx.helpers_cpu_s() - helpers
-    assessment = guard.assess(before, guard.read(), own, ctx.limits)
+    return argv, duration_s + plan.wrk_timeout_s + 30
+
+
+def wrk_result(child: ChildResult) -> wrk.WrkRun:
+    """Return what one wrk run measured.
+
+    :raises compare.harness.wrk.WrkFailedError: wrk exited non-zero (its stderr says why).
+    """
     if child.returncode != 0:
         raise wrk.WrkFailedError(f"wrk exited with {child.returncode}: {child.stderr.strip()}")
-    result = wrk.parse_lua_result(child.stdout)
+    return wrk.parse_lua_result(child.stdout)
+
+
+def _wrk_once(
+    ctx: Context, server: ManagedServer, script: str, connections: int, duration_s: int
+) -> dict[str, Any]:
+    argv, limit_s = wrk_command(ctx, server.base_url, script, connections, duration_s)
+    before, helpers = guard.read(), ctx.helpers_cpu_s()
+    with Sampler(server.pid, server.port) as sampler:
+        child = run_child(argv, limit_s=limit_s)
+    own = sampler.result.cpu_s + child.cpu_s + ctx.helpers_cpu_s() - helpers
+    assessment = guard.assess(before, guard.read(), own, ctx.limits)
+    result = wrk_result(child)
     return {
         **wrk.describe(result),
         "ok_per_s": result.ok_per_s,

@@ -233,15 +233,7 @@ def _point_line(point: dict[str, Any]) -> str:
     latency = point["latency_ms"]
     per_request = point.get("cpu_s_per_request")
     cpu = f"{per_request * 1e6:7.0f} µs CPU/req" if per_request else " " * 16
-    flags = []
-    if point.get("busy"):
-        flags.append("BUSY machine")
-    if point.get("flagged"):
-        flags.append(f"spread {point['spread']:.0%}")
-    if point["unexpected_errors"]:
-        flags.append(f"{point['unexpected_errors']} unexpected errors")
-    if point["failed"]:
-        flags.append("FAILED")
+    flags = _flags(point)
     return (
         f"{point['server']:<14} {point['endpoint']:<10} {where:<16} "
         f"{point['requests_per_s']:8.1f} req/s {cpu}  p50 {latency.get('p50', 0):8.1f} ms  "
@@ -249,16 +241,24 @@ def _point_line(point: dict[str, Any]) -> str:
     )
 
 
+def _flags(point: dict[str, Any]) -> list[str]:
+    # What a progress line says is wrong with a point.
+    flags = ["BUSY machine"] if point.get("busy") else []
+    if point.get("flagged"):
+        flags.append(f"spread {point['spread']:.0%}")
+    if point["unexpected_errors"]:
+        flags.append(f"{point['unexpected_errors']} unexpected errors")
+    if point["failed"]:
+        flags.append("FAILED")
+    return flags
+
+
 def _scaled_line(point: dict[str, Any]) -> str:
     latency = point["latency_ms"]
     answered = "/".join(str(b["answered"]) for b in point["per_backend"].values())
     backends = point.get("backends_cpu_s_per_request")
     balancer = point.get("balancer_cpu_s_per_request")
-    flags = ["BUSY machine"] if point["busy"] else []
-    if point["unexpected_errors"]:
-        flags.append(f"{point['unexpected_errors']} unexpected errors")
-    if point["failed"]:
-        flags.append("FAILED")
+    flags = _flags(point)
     return (
         f"{point['server']:<14} {point['endpoint']:<10} c={point['connections']:<14} "
         f"{point['requests_per_s']:8.1f} req/s "

@@ -45,6 +45,8 @@ from compare.harness.child import run_child
 from compare.harness.measure import Context
 from compare.harness.measure import cpu_per_request
 from compare.harness.measure import unexpected_errors
+from compare.harness.measure import wrk_command
+from compare.harness.measure import wrk_result
 from compare.harness.placement import Placement
 from compare.harness.procstats import tree_cpu_s
 from compare.harness.procstats import tree_usage
@@ -213,20 +215,11 @@ def _settle(topo: Topology, limit_s: float) -> bool:
 def _wrk_once(
     ctx: Context, topo: Topology, script: str, connections: int, duration_s: int
 ) -> dict[str, Any]:
-    plan = ctx.plan
-    argv = ctx.placement.pin_client(
-        wrk.wrk_argv(
-            f"{topo.balancer.base_url}/",
-            connections=connections,
-            duration_s=duration_s,
-            timeout_s=plan.wrk_timeout_s,
-            script=script,
-        )
-    )
+    argv, limit_s = wrk_command(ctx, topo.balancer.base_url, script, connections, duration_s)
     before, helpers = guard.read(), ctx.helpers_cpu_s()
     cpu_before, balancer_before = topo.backends_cpu_s(), topo.balancer_cpu_s()
     answers_before = topo.balancer.answers()
-    child = run_child(argv, limit_s=duration_s + plan.wrk_timeout_s + 30)
+    child = run_child(argv, limit_s=limit_s)
     cpu_after, balancer_after = topo.backends_cpu_s(), topo.balancer_cpu_s()
     answers_after = topo.balancer.answers()
     backends_cpu = {name: max(cpu_after[name] - cpu_before[name], 0.0) for name in topo.names}
@@ -234,9 +227,7 @@ def _wrk_once(
     own = sum(backends_cpu.values()) + balancer_cpu + child.cpu_s
     own += ctx.helpers_cpu_s() - helpers
     assessment = guard.assess(before, guard.read(), own, ctx.limits)
-    if child.returncode != 0:
-        raise wrk.WrkFailedError(f"wrk exited with {child.returncode}: {child.stderr.strip()}")
-    result = wrk.parse_lua_result(child.stdout)
+    result = wrk_result(child)
     total_cpu = sum(backends_cpu.values())
     return {
         **wrk.describe(result),

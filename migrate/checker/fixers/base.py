@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 
+from migrate.checker.edits import SAFE
 from migrate.checker.edits import Edit
+from migrate.checker.edits import Fix
+from migrate.checker.edits import apply
 from migrate.checker.symbols import Symbols
 
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -327,3 +330,18 @@ class Source:
             prefix = "" if self.text.endswith("\n") else "\n"
             return Edit(line, 1, line, 1, prefix + statement + "\n", 1)
         return Edit(line, 1, line, 1, statement + "\n", 1)
+
+
+def text_with_awaits(src: Source, statements: list[ast.stmt], run: RunInfo) -> str:
+    """Return the file's text with ``await`` put before the calls of ``statements`` that QM307
+    asks to await (``run.awaits``): for fixers that move those statements elsewhere, where the
+    calls' own QM307 fixes could no longer apply. The rest of the text is unchanged."""
+    for stmt in statements:
+        src.note_parents(stmt)
+    awaited = [
+        Fix(tuple(src.await_edits(node)), SAFE, "")
+        for stmt in statements
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Call) and (src.path, *src.span(node)) in run.awaits
+    ]
+    return apply(src.text, awaited)[0]

@@ -20,9 +20,9 @@ import ast
 from migrate.checker.edits import SAFE
 from migrate.checker.edits import Edit
 from migrate.checker.edits import Fix
-from migrate.checker.edits import apply
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
+from migrate.checker.fixers.base import text_with_awaits
 from migrate.checker.symbols import canonical
 
 GLOBALS = frozenset({"flask.session", "flask.g", "flask.request"})
@@ -57,15 +57,7 @@ def fix_client_block(src: Source, stmt: ast.With, client: ast.expr, run: RunInfo
     before, after = body[:split], body[split:]
     if _multiline_string(before):
         return None
-    for moved_stmt in before:
-        src.note_parents(moved_stmt)
-    awaited = [
-        Fix(tuple(src.await_edits(node)), SAFE, "")
-        for stmt_ in before
-        for node in ast.walk(stmt_)
-        if isinstance(node, ast.Call) and (src.path, *src.span(node)) in run.awaits
-    ]
-    lines = apply(src.text, awaited)[0].splitlines(keepends=True)
+    lines = text_with_awaits(src, before, run).splitlines(keepends=True)
     outer = " " * stmt.col_offset
     inner = " " * body[0].col_offset
     dedent = len(inner) - len(outer)

@@ -24,9 +24,9 @@ import ast
 from migrate.checker.edits import SAFE
 from migrate.checker.edits import Edit
 from migrate.checker.edits import Fix
-from migrate.checker.edits import apply
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
+from migrate.checker.fixers.base import text_with_awaits
 from migrate.checker.symbols import dotted
 
 CLICK_PARTS = ("command", "option", "argument")
@@ -126,16 +126,7 @@ def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     first = statements[0].lineno
     last = func.end_lineno or func.lineno
     indent = " " * statements[0].col_offset
-    for stmt in statements:
-        src.note_parents(stmt)
-    awaited = [
-        Fix(tuple(src.await_edits(node)), SAFE, "")
-        for stmt in statements
-        for node in ast.walk(stmt)
-        if isinstance(node, ast.Call) and (src.path, *src.span(node)) in run.awaits
-    ]
-    text, _ = apply(src.text, awaited)
-    lines = text.splitlines(keepends=True)[first - 1 : last]
+    lines = text_with_awaits(src, statements, run).splitlines(keepends=True)[first - 1 : last]
     moved = "".join(("        " + line) if line.strip() else line.lstrip(" \t") for line in lines)
     if not moved.endswith("\n"):
         moved += "\n"

@@ -54,7 +54,18 @@ MAX_ROUNDS = 20
 ASYNC_CODES = config.ASYNC_CODES
 # Rules whose every fix is unsafe: not worked out when ``--unsafe-fixes`` is off.
 ALWAYS_UNSAFE = frozenset(
-    {*RUN_SYNC_CODES, *METHOD_RUN_SYNC_CODES, "QM214", "QM401", "QM409", "QM504", "QM709"}
+    {
+        *RUN_SYNC_CODES,
+        *METHOD_RUN_SYNC_CODES,
+        "QM214",
+        "QM401",
+        "QM409",
+        "QM504",
+        "QM609",
+        "QM681",
+        "QM709",
+        "QM721",
+    }
 )
 #: The message of the limiter swap's findings that exist only as fixes (see ``attach``).
 LIMITER_COMPANION = "is a use of a Flask-Limiter object that becomes quart-rate-limiter's"
@@ -152,6 +163,9 @@ def attach(
     fixes: list[Fix | None] = [None] * len(report.findings)
     run = RunInfo(unsafe=unsafe)
     base = _planned(report, files, unsafe)
+    base.aiosqlite_only = any(r.connects_sqlite for r in report.results) and not any(
+        r.connects_sqlite3 for r in report.results
+    )
     tasks = [
         (path, files.texts.get(path), _module(files, path), [report.findings[i] for i in numbers])
         for path, numbers in by_path.items()

@@ -140,6 +140,8 @@ class FileResult:
     #: Functions passed by name to a worker thread (``run_sync(f)``, ``pool.run(f, ...)``).
     thread_refs: list[str] = field(default_factory=list)
     connects_sqlite: bool = False
+    #: ``sqlite3.connect`` itself (``connects_sqlite`` counts aiosqlite's too).
+    connects_sqlite3: bool = False
     sqlite_error_checks: list[tuple[Span, str]] = field(default_factory=list)
     #: QM609 candidates: a body assertion's span, what it reads (``response.data``) and
     #: its needle's text when the needle is a literal (``None`` otherwise).

@@ -291,8 +291,10 @@ def _enclosing_body(tree: ast.Module, node: ast.With) -> list[ast.stmt]:
 def on_connect(ctx: FileContext, node: ast.AST) -> None:
     """Note a ``sqlite3.connect`` / ``aiosqlite.connect`` call (QM681 needs one in the run)."""
     assert isinstance(node, ast.Call)
-    if ctx.symbols.resolve(node.func) in ("sqlite3.connect", "aiosqlite.connect"):
+    target = ctx.symbols.resolve(node.func)
+    if target in ("sqlite3.connect", "aiosqlite.connect"):
         ctx.result.connects_sqlite = True
+        ctx.result.connects_sqlite3 |= target == "sqlite3.connect"
 
 
 HANDLERS: list[tuple[type[ast.AST], Handler]] = [

@@ -71,10 +71,6 @@ CONVERTED_FAILURES = {
         "limit the body in Quart, and the QM709 fix keeps Flask's unlimited "
         "MAX_CONTENT_LENGTH: the 1 MiB body is read and validated (400)"
     ),
-    "test_answers_that_read_the_session_vary_on_cookie": (
-        "QM721: Quart 0.22 does not mark a session read through `quart.session` as "
-        "accessed (Flask 3.1.3 does, in its request context), so no `Vary: Cookie` is added"
-    ),
 }
 
 

@@ -189,9 +189,9 @@ QM681 = Rule(
     '`ValueError` with another message, where sqlite3 raises `ProgrammingError("Cannot '
     'operate on a closed database.")`. The fix widens `pytest.raises(sqlite3.ProgrammingError)` '
     "to accept both; a test that also reads the error's message (`e.value`, `match=`) fails "
-    "after it, and no rewrite knows what the test meant. Reported in test files that use "
-    "`pytest.raises` with `sqlite3.ProgrammingError` and read the message, when the run "
-    "connects with `sqlite3.connect` or `aiosqlite.connect`. Display-only.",
+    "after it. Reported in test files that use `pytest.raises` with "
+    "`sqlite3.ProgrammingError` and read the message, when the run connects with "
+    "`sqlite3.connect` or `aiosqlite.connect`.",
     "aiosqlite src/aiosqlite/core.py (Connection._conn: no active connection); "
     "CPython Modules/_sqlite/connection.c (Cannot operate on a closed database.)",
     5.0,

@@ -348,8 +348,9 @@ RULES = (
         "adds `Vary: Cookie` only when it writes the cookie. Quart 0.23 marks the session "
         "accessed whenever it is opened, so every answer varies on the cookie there. "
         "Reported at each import of `session` from `flask` or `quart` in a module that does "
-        'not call `response.vary.add("Cookie")`; no fix, because which reads make an '
-        "answer private is the app's decision.",
+        'not call `response.vary.add("Cookie")`. The fix writes the advice at function '
+        "granularity (a function that uses the session flags the whole request), which "
+        "matches Flask when a function reads the session whatever its branch.",
         "Flask src/flask/ctx.py (RequestContext.session, 3.1.3), src/flask/sessions.py; "
         "Quart src/quart/globals.py, src/quart/sessions.py (save_session)",
         5.0,

@@ -48,6 +48,9 @@ class RunInfo:
     #: Qualnames of the functions only an unsafe fix makes async (QM309): awaiting their
     #: calls is unsafe too, or a run of safe fixes would await a function that stays sync.
     unsafe_async: frozenset[str] = frozenset()
+    #: Every connection the run opens is aiosqlite's (``aiosqlite.connect``, none of
+    #: ``sqlite3.connect``): QM409's fix is done, and a test's message check can follow.
+    aiosqlite_only: bool = False
 
 
 class Source:

@@ -144,15 +144,40 @@ FIXES: dict[str, tuple[str, str]] = {
         '`set_cookie(key, value)` gets the server name first: `set_cookie("localhost", key, value)`.',
     ),
     "QM607": (SAFE, "`await` before the body; `.text` becomes `await ....get_data(as_text=True)`."),
+    "QM609": (
+        UNSAFE,
+        "`assert response.status_code != 500` goes after the statement that assigns the "
+        "response the assertion reads (in the same function): the test fails on a crash, as "
+        "Flask's re-raised the view's exception. A view that answers 500 on purpose then "
+        "fails too. A response that is not held in a name stays display-only.",
+    ),
     "QM680": (
         SAFE,
         '`asyncio_mode = "auto"` and the fixture loop scope go into `[tool.pytest.ini_options]`; '
         "`pytest-asyncio` joins a `test`/`dev` extra that lists pytest on one line.",
     ),
+    "QM681": (
+        UNSAFE,
+        "once every connection of the run is aiosqlite's (QM409's fix), "
+        "`pytest.raises(sqlite3.ProgrammingError)` around one call on a connection becomes "
+        "`pytest.raises(ValueError)`, and a message check whose text is part of sqlite3's "
+        '("closed" in `str(e.value)`, `match="closed"`) checks aiosqlite\'s: "no active '
+        'connection" for a connection\'s method, "Connection closed" for a cursor\'s. '
+        "`import sqlite3` goes when that was its last use. Any other read of the error "
+        "stays display-only.",
+    ),
     "QM709": (
         UNSAFE,
         '`app.config["MAX_CONTENT_LENGTH"] = None` after `app = Flask(...)`: Flask\'s '
         "unlimited body size, kept. Choose a limit instead where the app takes uploads.",
+    ),
+    "QM721": (
+        UNSAFE,
+        "each function of the module that uses `session` first sets `g.session_read = True`, "
+        "and a hook on the module's blueprint (`@bp.after_app_request`) or app "
+        "(`@app.after_request`) adds `Vary: Cookie` when it is set, as Flask does when a "
+        "request uses the session. Only where every use is inside a `def` and the module "
+        "creates the blueprint or app; otherwise display-only.",
     ),
 }
 

@@ -18,6 +18,9 @@ from migrate.checker.edits import Edit
 from migrate.checker.edits import Fix
 from migrate.checker.fixers import clients
 from migrate.checker.fixers import commands
+from migrate.checker.fixers import error_page
+from migrate.checker.fixers import session
+from migrate.checker.fixers import sqlite
 from migrate.checker.fixers.base import FUNCS
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
@@ -509,4 +512,7 @@ FIXERS: dict[str, Fixer] = {
     "QM604": fix_keyword,
     "QM606": fix_cookie,
     "QM607": fix_response_body,
+    "QM609": error_page.fix_status_check,
+    "QM681": sqlite.fix_closed_message,
+    "QM721": session.fix_vary_cookie,
 }

@@ -28,6 +28,7 @@ from migrate.checker.fixers.base import FUNCS
 from migrate.checker.fixers.base import Key
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
+from migrate.checker.model import Finding
 from migrate.checker.symbols import dotted
 
 CONNECTION_METHODS = frozenset(
@@ -205,4 +206,143 @@ def _attribute_fix(src: Source, scope: _Scope, node: ast.Attribute) -> Fix | Non
         if in_raises or isinstance(parent, ast.ExceptHandler):
             edit = src.replace(node, "(sqlite3.ProgrammingError, ValueError)")
             return Fix((edit,), UNSAFE, "aiosqlite raises ValueError on a closed connection")
+    return None
+
+
+#: sqlite3's message for a call on a closed connection (CPython Modules/_sqlite/connection.c).
+SQLITE3_CLOSED = "Cannot operate on a closed database."
+#: aiosqlite's (src/aiosqlite/core.py): a connection's method reads ``Connection._conn``
+#: first, a cursor's goes through ``Connection._execute``.
+CLOSED_CONNECTION = "no active connection"
+CLOSED_CURSOR = "Connection closed"
+CLOSED_MESSAGE = "Check aiosqlite's error for a closed connection: `ValueError`, its own message"
+
+
+def fix_closed_message(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """Return QM681's fix for the ``pytest.raises`` at ``finding``, or ``None``.
+
+    ``with pytest.raises(sqlite3.ProgrammingError) as e`` around one call on a
+    connection (or cursor) becomes ``pytest.raises(ValueError)``, and each check of
+    the message (``"closed" in str(e.value)``, ``match="closed"``) whose text is part
+    of sqlite3's message for a closed connection checks aiosqlite's instead. Only
+    when every connection of the run is aiosqlite's (``run.aiosqlite_only``), the
+    message is only read that way, and the call's receiver is known.
+    """
+    key = (finding.line, finding.col, finding.end_line, finding.end_col)
+    raises = src.find(key, ast.Call)
+    if not run.aiosqlite_only or not isinstance(raises, ast.Call) or not raises.args:
+        return None
+    stmt = next((a for a in src.ancestors(raises) if isinstance(a, ast.With)), None)
+    func = src.function_of(raises)
+    if stmt is None or len(stmt.items) != 1 or not isinstance(func, FUNCS):
+        return None
+    if not _is_closed_type(src, raises.args[0]):
+        return None
+    message = _closed_message(stmt)
+    if message is None:
+        return None
+    literals = [k.value for k in raises.keywords if k.arg == "match"]
+    target = stmt.items[0].optional_vars
+    if target is not None:
+        if not isinstance(target, ast.Name):
+            return None
+        checks = _message_checks(src, func, stmt, target.id)
+        if checks is None:
+            return None
+        literals += checks
+    if not literals or not all(_is_closed_text(lit) for lit in literals):
+        return None
+    edits = [src.replace(raises.args[0], "ValueError")]
+    for lit in literals:
+        quote = (ast.get_source_segment(src.text, lit) or '"').lstrip("rbuRBU")[0]
+        edits.append(src.replace(lit, f"{quote}{message}{quote}"))
+    dropped = _dropped_import(src, raises.args[0])
+    if dropped is not None:
+        edits.append(dropped)
+    return Fix(tuple(edits), UNSAFE, CLOSED_MESSAGE)
+
+
+def _is_closed_type(src: Source, expr: ast.expr) -> bool:
+    # ``sqlite3.ProgrammingError``, or QM409's widened ``(sqlite3.ProgrammingError, ValueError)``.
+    names = expr.elts if isinstance(expr, ast.Tuple) else [expr]
+    resolved = {src.symbols.resolve(n) or dotted(n) for n in names}
+    return "sqlite3.ProgrammingError" in resolved and resolved <= {
+        "sqlite3.ProgrammingError",
+        "ValueError",
+    }
+
+
+def _closed_message(stmt: ast.With) -> str | None:
+    # One call, on a name: a cursor's (assigned from ``.execute``/``.cursor``) or else a
+    # connection's.
+    if len(stmt.body) != 1 or not isinstance(stmt.body[0], ast.Expr):
+        return None
+    call = _strip(stmt.body[0].value)
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+        return None
+    receiver, method = call.func.value, call.func.attr
+    if not isinstance(receiver, ast.Name):
+        return None
+    if method in CURSOR_METHODS - CONNECTION_METHODS:
+        return CLOSED_CURSOR
+    return CLOSED_CONNECTION if method in CONNECTION_METHODS else None
+
+
+def _message_checks(
+    src: Source, func: ast.AST, stmt: ast.With, name: str
+) -> list[ast.Constant] | None:
+    """Return the literals of ``"closed" in str(e.value)`` checks; ``None`` for other reads."""
+    found: list[ast.Constant] = []
+    src.note_parents(func)
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Name) or node.id != name or node is stmt.items[0].optional_vars:
+            continue
+        value = src.parent(node)
+        call = src.parent(value) if value is not None else None
+        compare = src.parent(call) if call is not None else None
+        if (
+            isinstance(value, ast.Attribute)
+            and value.attr == "value"
+            and isinstance(call, ast.Call)
+            and dotted(call.func) == "str"
+            and call.args == [value]
+            and isinstance(compare, ast.Compare)
+            and len(compare.ops) == 1
+            and isinstance(compare.ops[0], ast.In)
+            and compare.comparators == [call]
+            and isinstance(compare.left, ast.Constant)
+        ):
+            found.append(compare.left)
+            continue
+        return None
+    return found
+
+
+def _is_closed_text(literal: ast.expr) -> bool:
+    return (
+        isinstance(literal, ast.Constant)
+        and isinstance(literal.value, str)
+        and bool(literal.value)
+        and literal.value in SQLITE3_CLOSED
+    )
+
+
+def _dropped_import(src: Source, replaced: ast.expr) -> Edit | None:
+    """Remove ``import sqlite3`` when the replaced type was its last use in the file."""
+    gone = {id(n) for n in ast.walk(replaced)}
+    uses = [
+        n
+        for n in ast.walk(src.tree)
+        if isinstance(n, ast.Name) and n.id == "sqlite3" and id(n) not in gone
+    ]
+    if uses:
+        return None
+    for stmt in src.tree.body:
+        if (
+            isinstance(stmt, ast.Import)
+            and [(a.name, a.asname) for a in stmt.names] == [("sqlite3", None)]
+            and src.line_text(stmt.lineno).strip() == "import sqlite3"
+        ):
+            # The line alone, as ruff's F401 fix removes it: blank lines around it stay.
+            return Edit(stmt.lineno, 1, stmt.lineno + 1, 1, "")
     return None

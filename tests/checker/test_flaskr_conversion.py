@@ -13,6 +13,9 @@ for a closed connection (QM681), the body assertions that a crash page could
 satisfy first assert that the status is not 500 (QM609), and the functions of
 ``flaskr/auth.py`` that use the session flag the request for ``Vary: Cookie``
 (QM721).
+
+The sdist's other example with tests, ``examples/javascript``, must convert with
+nothing left and pass its 8 tests too.
 """
 
 from __future__ import annotations
@@ -68,9 +71,9 @@ def _run(*argv: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess
 
 
 @pytest.fixture(scope="module")
-def flaskr(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """flaskr from the Flask sdist, converted; returns the project directory."""
-    base = tmp_path_factory.mktemp("flaskr")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Flask sdist of the installed version, downloaded; returns the archive."""
+    base = tmp_path_factory.mktemp("sdist")
     version = importlib.metadata.version("flask")
     download = _run(
         PYTHON,
@@ -88,11 +91,24 @@ def flaskr(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert download.returncode == 0, download.stderr
     (archive,) = base.glob("flask-*.tar.gz")
-    prefix = f"flask-{version}/examples/tutorial/"
+    return archive
+
+
+def _example(archive: Path, name: str, base: Path) -> Path:
+    """Extract ``examples/<name>`` of the sdist under ``base``; returns its directory."""
+    version = importlib.metadata.version("flask")
+    prefix = f"flask-{version}/examples/{name}/"
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
         tar.extractall(base, members=members, filter="data")
-    project = base / prefix
+    return base / prefix
+
+
+@pytest.fixture(scope="module")
+def flaskr(sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """flaskr from the Flask sdist, converted; returns the project directory."""
+    base = tmp_path_factory.mktemp("flaskr")
+    project = _example(sdist, "tutorial", base)
     originals = base / "originals"
     for path in project.rglob("*"):
         if path.is_file():
@@ -169,6 +185,31 @@ def test_the_apps_tests_pass_on_quart(flaskr: Path, tmp_path: Path) -> None:
     out = tests.stdout
     assert "UNHANDLED IN A VIEW" not in out, out
     assert tests.returncode == 0 and "24 passed" in out, out
+
+
+def test_the_javascript_example_converts_and_passes_its_tests(sdist: Path, tmp_path: Path) -> None:
+    # Flask's other example app with tests: a module-level app, form reads, a blinker signal.
+    project = _example(sdist, "javascript", tmp_path)
+    fixed = _run(PYTHON, "-m", "migrate", "check", "--fix", "--unsafe-fixes", ".", cwd=project)
+    assert fixed.returncode == 0 and "none remain." in fixed.stdout, fixed.stdout
+    views = (project / "js_example" / "views.py").read_text()
+    assert 'a = (await request.form).get("a", 0, type=float)' in views
+    (tmp_path / "no_server_errors.py").write_text(PLUGIN)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    tests = _run(
+        PYTHON,
+        "-m",
+        "pytest",
+        "-p",
+        "no_server_errors",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        cwd=project,
+        env=env,
+    )
+    assert "UNHANDLED IN A VIEW" not in tests.stdout, tests.stdout
+    assert tests.returncode == 0 and "8 passed" in tests.stdout, tests.stdout
 
 
 def _free_port() -> int:

@@ -404,7 +404,8 @@ def test_run_sync_and_sleep(project: Path) -> None:
             return generate_password_hash("pw").upper()
         """
     fixed = (
-        body.replace(
+        body.replace("import os", "import asyncio\n        import os")
+        .replace(
             "from werkzeug.security",
             "from quart.utils import run_sync\n        from werkzeug.security",
         )
@@ -418,7 +419,7 @@ def test_run_sync_and_sleep(project: Path) -> None:
     check_transformed(
         project,
         IFLASK_VIEW + body,
-        "        import asyncio\n" + IFLASK_VIEW + fixed,
+        IFLASK_VIEW + fixed,
         ["QM401", "QM407", "QM415"],
         unsafe=True,
     )
@@ -515,9 +516,10 @@ def test_sqlite_to_aiosqlite(project: Path) -> None:
     )
     assert result["pkg/views.py"] == textwrap.dedent(
         """\
+        import sqlite3
+
         from quart import Quart
 
-        import sqlite3
         from .db import close_db
         from .db import get_db
 
@@ -710,6 +712,7 @@ def test_click_command(project: Path) -> None:
         """,
         """\
         import asyncio
+
         import click
         from quart import current_app
 
@@ -840,6 +843,7 @@ def test_click_command_with_appcontext(project: Path) -> None:
         """,
         """\
         import asyncio
+
         import click
         from flask import current_app
 
@@ -1449,7 +1453,7 @@ def test_flask_limiter_to_quart_rate_limiter(project: Path) -> None:
     result = check_transformed(
         project,
         LIMITER_USE,
-        "from datetime import timedelta\n"
+        "from datetime import timedelta\n\n"
         + LIMITER_USE.replace("Flask", "Quart")
         .replace("from flask import", "from quart import")
         .replace(
@@ -1812,3 +1816,75 @@ def test_vary_on_cookie_serves(project: Path) -> None:
     me, public = asyncio.run(answers())
     assert "Cookie" in me
     assert "Cookie" not in public
+
+
+# -- QM710 the environment prefix, QM211 in a function that stays sync ----------------
+
+
+def test_env_prefix(project: Path) -> None:
+    check_transformed(
+        project,
+        "from quart import Quart\n\napp = Quart(__name__)\napp.config.from_prefixed_env()\n",
+        'from quart import Quart\n\napp = Quart(__name__)\napp.config.from_prefixed_env(prefix="FLASK")\n',
+        ["QM710"],
+    )
+
+
+TASK_CLASS = """\
+from quart import Quart
+from quart import current_app
+
+app = Quart(__name__)
+
+
+class AppTask:
+    def run(self, suffix):
+        return current_app.name + suffix
+
+    def __call__(self, *args, **kwargs):
+        # Celery calls this in a worker, with no event loop running.
+        with app.app_context():
+            return self.run(*args, **kwargs)
+"""
+
+
+def test_app_context_in_a_special_method(project: Path) -> None:
+    result = check_transformed(
+        project,
+        TASK_CLASS,
+        "import asyncio\n\n"
+        + TASK_CLASS.replace(
+            "        with app.app_context():\n            return self.run(*args, **kwargs)\n",
+            "        async def in_app_context():\n"
+            "            async with app.app_context():\n"
+            "                return self.run(*args, **kwargs)\n\n"
+            "        return asyncio.run(in_app_context())\n",
+        ),
+        ["QM211"],
+        unsafe=True,
+    )
+    # The rewritten task runs, in the app's context.
+    namespace: dict[str, object] = {"__name__": "task_app"}
+    exec(compile(result[APP], APP, "exec"), namespace)
+    assert namespace["AppTask"]()("!") == "task_app!"  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Not the function's last statement: what the block assigns is read after it.
+        TASK_CLASS.replace(
+            "            return self.run(*args, **kwargs)\n",
+            "            result = self.run(*args, **kwargs)\n        return result\n",
+        ),
+        # A plain function, which may still become async.
+        "from quart import Quart\n\napp = Quart(__name__)\n\n\ndef task():\n"
+        "    with app.app_context():\n        return 1\n",
+    ],
+)
+def test_app_context_in_a_special_method_noop(project: Path, source: str) -> None:
+    check_noop(project, source, ["QM211"])
+
+
+def test_app_context_in_a_special_method_needs_unsafe(project: Path) -> None:
+    check_noop(project, TASK_CLASS, ["QM211"], unsafe=False)

@@ -14,8 +14,9 @@ satisfy first assert that the status is not 500 (QM609), and the functions of
 ``flaskr/auth.py`` that use the session flag the request for ``Vary: Cookie``
 (QM721).
 
-The sdist's other example with tests, ``examples/javascript``, must convert with
-nothing left and pass its 8 tests too.
+The sdist's other examples convert with nothing left too: ``examples/javascript``
+then passes its 8 tests, and ``examples/celery`` (no tests) is checked by what the
+fixes wrote.
 """
 
 from __future__ import annotations
@@ -210,6 +211,23 @@ def test_the_javascript_example_converts_and_passes_its_tests(sdist: Path, tmp_p
     )
     assert "UNHANDLED IN A VIEW" not in tests.stdout, tests.stdout
     assert tests.returncode == 0 and "8 passed" in tests.stdout, tests.stdout
+
+
+def test_the_celery_example_converts(sdist: Path, tmp_path: Path) -> None:
+    # A Celery task class whose sync ``__call__`` opens the app context, and the
+    # ``FLASK_*`` environment read by ``from_prefixed_env()``. Celery is not a test
+    # dependency, so the result is checked by what it says, not run (the rewrite of the
+    # task class is run in tests/checker/test_fixes.py).
+    project = _example(sdist, "celery", tmp_path)
+    fixed = _run(PYTHON, "-m", "migrate", "check", "--fix", "--unsafe-fixes", ".", cwd=project)
+    assert fixed.returncode == 0 and "none remain." in fixed.stdout, fixed.stdout
+    app = (project / "src" / "task_app" / "__init__.py").read_text()
+    assert 'app.config.from_prefixed_env(prefix="FLASK")' in app
+    assert "            async with app.app_context():\n" in app
+    assert "            return asyncio.run(in_app_context())\n" in app
+    ast.parse(app)
+    again = _run(PYTHON, "-m", "migrate", "check", "--diff", "--unsafe-fixes", ".", cwd=project)
+    assert again.returncode == 0 and again.stdout == ""
 
 
 def _free_port() -> int:

@@ -308,8 +308,10 @@ class Source:
         for stmt in imports:
             name = stmt.names[0].name if isinstance(stmt, ast.Import) else (stmt.module or "")
             relative = isinstance(stmt, ast.ImportFrom) and stmt.level > 0
-            if name.partition(".")[0] in sys.stdlib_module_names and not stdlib:
-                continue  # a third-party import goes among the third-party ones
+            if (
+                name.partition(".")[0] in sys.stdlib_module_names
+            ) != stdlib and name != "__future__":
+                continue  # a standard library import goes among its own, a third-party one too
             if stmt.col_offset == 0 and name != "__future__" and (name > module or relative):
                 return Edit(stmt.lineno, 1, stmt.lineno, 1, statement + "\n", -1)
 
@@ -319,6 +321,18 @@ class Source:
 
         # After the last import of its group (third-party or standard library), if any.
         group = [i for i in imports if is_stdlib(i) == stdlib and i.col_offset == 0]
+        group = [
+            i for i in group if not (isinstance(i, ast.ImportFrom) and i.module == "__future__")
+        ]
+        others = [
+            i
+            for i in imports
+            if i.col_offset == 0
+            and not (isinstance(i, ast.ImportFrom) and i.module == "__future__")
+        ]
+        if stdlib and not group and others:
+            # The standard library's group comes first, a blank line before the others.
+            return Edit(others[0].lineno, 1, others[0].lineno, 1, statement + "\n\n", -1)
         kept = group or imports
         anchor: ast.stmt | None = kept[-1] if kept else None
         if anchor is None:

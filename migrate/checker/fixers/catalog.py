@@ -61,7 +61,15 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM208": _AWAIT,
     "QM209": (SAFE, "`async with await app.open_resource(...)`, and `await` on the file's reads."),
     "QM210": _AWAIT,
-    "QM211": (SAFE, "`with` becomes `async with` (one context manager per statement only)."),
+    "QM211": (
+        SAFE,
+        "`with` becomes `async with` (one context manager per statement only). In a "
+        "function that stays sync (a special method such as a Celery task's `__call__`, a "
+        "function kept sync by QM309, an entry point), an app context that is the "
+        "function's last statement runs in a nested `async def` under "
+        "`return asyncio.run(...)` instead: unsafe, since `asyncio.run` fails in a thread "
+        "whose event loop is running.",
+    ),
     "QM212": _AWAIT,
     "QM213": (SAFE, "`.render(...)` becomes `await ....render_async(...)`."),
     "QM214": (
@@ -165,6 +173,11 @@ FIXES: dict[str, tuple[str, str]] = {
         'connection" for a connection\'s method, "Connection closed" for a cursor\'s. '
         "`import sqlite3` goes when that was its last use. Any other read of the error "
         "stays display-only.",
+    ),
+    "QM710": (
+        SAFE,
+        '`from_prefixed_env()` becomes `from_prefixed_env(prefix="FLASK")`: the app keeps '
+        "reading the `FLASK_*` variables. Rename them and drop the argument to use Quart's.",
     ),
     "QM709": (
         UNSAFE,

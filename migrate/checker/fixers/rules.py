@@ -24,6 +24,7 @@ from migrate.checker.fixers import sqlite
 from migrate.checker.fixers.base import FUNCS
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
+from migrate.checker.fixers.base import text_with_awaits
 from migrate.checker.imports import REMOVED
 from migrate.checker.imports import RENAMED
 from migrate.checker.model import Finding
@@ -231,14 +232,93 @@ def fix_open_resource(src: Source, finding: Finding, run: RunInfo) -> Fix | None
 
 
 def fix_async_with(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
-    """QM211, QM602: ``with`` → ``async with``; ``with client:`` see :mod:`.clients`."""
+    """QM211, QM602: ``with`` → ``async with``; ``with client:`` see :mod:`.clients`.
+
+    An app context opened as the last statement of a function that stays sync (a
+    special method such as a Celery task's ``__call__``, a function kept sync, an
+    entry point) runs in ``asyncio.run`` instead: see :func:`_context_in_new_loop`.
+    """
     node = src.find(_key(finding))
     stmt = _with_of(src, node) if node is not None else None
-    if stmt is None or node is None or not src.can_await(stmt, run):
+    if stmt is None or node is None:
+        return None
+    if not src.can_await(stmt, run):
+        if finding.code == "QM211":
+            return _context_in_new_loop(src, stmt, run)
         return None
     if finding.code == "QM602" and not isinstance(node, ast.Call):
         return clients.fix_client_block(src, stmt, node, run)  # type: ignore[arg-type]
     return Fix((src.async_with(stmt),), SAFE, "Use `async with`")
+
+
+def fix_env_prefix(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
+    """QM710: ``config.from_prefixed_env()`` → ``from_prefixed_env(prefix="FLASK")``.
+
+    Flask's default prefix, kept: the app reads the ``FLASK_*`` variables it read.
+    """
+    node = src.find(_key(finding), ast.Call)
+    if not isinstance(node, ast.Call) or node.args or node.keywords:
+        return None
+    line, col = src.end(node)
+    if src.line_text(line)[col - 2 : col - 1] != ")":
+        return None
+    edit = Edit(line, col - 1, line, col - 1, 'prefix="FLASK"')
+    return Fix((edit,), SAFE, "Keep Flask's `FLASK_` prefix")
+
+
+IN_CONTEXT = "in_app_context"
+
+
+def _context_in_new_loop(src: Source, stmt: ast.With, run: RunInfo) -> Fix | None:
+    """Return ``with app.app_context(): body`` rewritten to run on a loop of its own.
+
+    ::
+
+        def __call__(self, *args, **kwargs):
+            async def in_app_context():
+                async with app.app_context():
+                    return self.run(*args, **kwargs)
+
+            return asyncio.run(in_app_context())
+
+    Only where the function never becomes async (a special method, a function kept
+    sync or an entry point, see :mod:`.plan`), the ``with`` is its last statement
+    (nothing after it reads what the block assigns), the block starts on its own
+    line, and it neither yields nor holds a multi-line string. ``asyncio.run`` fails
+    in a thread whose event loop is running: unsafe.
+    """
+    func = src.function_of(stmt)
+    if not isinstance(func, ast.FunctionDef) or func.body[-1] is not stmt:
+        return None
+    stays_sync = _is_dunder(func.name) or (src.path, func.lineno) in run.kept_defs
+    if not stays_sync and (src.path, func.lineno) not in run.entry_defs:
+        return None
+    body = stmt.body
+    if body[0].lineno == stmt.lineno or commands._multiline_string(body):
+        return None
+    if any(isinstance(n, ast.Yield | ast.YieldFrom | ast.Await) for b in body for n in ast.walk(b)):
+        return None
+    header = src.line_text(stmt.lineno)
+    indent = header[: len(header) - len(header.lstrip())]
+    if len(indent) + 1 != src.col(stmt.lineno, stmt.col_offset):
+        return None
+    head_end = body[0].lineno - 1  # the ``with`` line(s), up to its ``:``
+    last = stmt.end_lineno or stmt.lineno
+    lines = text_with_awaits(src, body, run).splitlines(keepends=True)
+    opened = "".join(lines[stmt.lineno - 1 : head_end])
+    moved = "".join(("    " + line) if line.strip() else line for line in lines[head_end:last])
+    if not moved.endswith("\n"):
+        moved += "\n"
+    new = (
+        f"{indent}async def {IN_CONTEXT}():\n"
+        + "".join(
+            "    " + line if line.strip() else line for line in opened.splitlines(True)
+        ).replace("with ", "async with ", 1)
+        + moved
+        + f"\n{indent}return asyncio.run({IN_CONTEXT}())\n"
+    )
+    edits = [Edit(stmt.lineno, 1, last + 1, 1, new), src.add_import("import asyncio", "asyncio")]
+    return _fix(edits, UNSAFE, "Run the app context's block with `asyncio.run`")
 
 
 def fix_template_render(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
@@ -512,6 +592,7 @@ FIXERS: dict[str, Fixer] = {
     "QM604": fix_keyword,
     "QM606": fix_cookie,
     "QM607": fix_response_body,
+    "QM710": fix_env_prefix,
     "QM609": error_page.fix_status_check,
     "QM681": sqlite.fix_closed_message,
     "QM721": session.fix_vary_cookie,

@@ -92,3 +92,18 @@ def test_response_timeout_in_any_checked_file_covers_every_stream(tmp_path: Path
     assert "QM714" in _codes(tmp_path)
     (tmp_path / "settings.py").write_text("RESPONSE_TIMEOUT = 10 * 60  # s\n")
     assert "QM714" not in _codes(tmp_path)
+
+
+def test_a_flask_named_package_of_the_run_is_not_an_extension(tmp_path: Path) -> None:
+    # flask_monitoringdashboard imports itself everywhere: the project, not an extension.
+    package = tmp_path / "flask_widgets"
+    package.mkdir()
+    (package / "__init__.py").write_text("import flask_login\n")
+    (package / "views.py").write_text("from flask_widgets import models\n")
+    (package / "models.py").write_text("")
+    report = run(discover([tmp_path]), enabled_codes(["QM501"]))
+    found = [(Path(f.path).name, f.message.split("`")[1]) for f in report.findings]
+    assert found == [("__init__.py", "flask_login")]
+    # Checked from inside the package, it is still the project.
+    report = run(discover([package]), enabled_codes(["QM501"]))
+    assert [f.message.split("`")[1] for f in report.findings] == ["flask_login"]

@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import os
 import tempfile
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -370,6 +371,31 @@ def _parse_error(path: str, result: FileResult | None, text: str) -> str | None:
     return None
 
 
+def _compile_errors(
+    broken: dict[str, str], texts: dict[str, str], originals: dict[str, str]
+) -> list[str]:
+    """Compile each changed Python file's final text; restore and name those that fail.
+
+    :func:`ast.parse` accepts what only the compiler rejects (``'await' outside async
+    function``, ``'return' outside function``), so the last round's texts are compiled
+    once; a file that fails gets its original text back and an entry in ``broken``.
+    Returns the paths restored.
+    """
+    failed = []
+    for path, text in texts.items():
+        if not path.endswith(".py") or text == originals.get(path):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the app's own SyntaxWarnings
+                compile(text, path, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            broken[path] = f"syntax error at line {exc.lineno}: {exc.msg}"
+            texts[path] = originals[path]
+            failed.append(path)
+    return failed
+
+
 def fix_run(
     files: Sequence[Path],
     enabled: frozenset[str],
@@ -395,6 +421,7 @@ def fix_run(
     skip: set[str] = set()
     cache = _Files(results, texts)
     final: Report | None = None
+    fixed_in: dict[str, Counter[str]] = {}
     for number in range(1, MAX_ROUNDS + 1):
         report = finish(results, enabled, texts, set(paths), mounted)
         cache.results = {r.path: r for r in results}
@@ -442,8 +469,21 @@ def fix_run(
                     texts[path] = previous[path]  # type: ignore[assignment]
             else:
                 outcome.fixed.update(counts[path])
+                fixed_in.setdefault(path, Counter()).update(counts[path])
         cache.forget(list(changed))
         results = [fresh.get(r.path, r) for r in results]
+    failed = _compile_errors(outcome.broken, texts, originals)
+    for path in failed:
+        outcome.fixed.subtract(fixed_in.get(path, Counter()))
+    outcome.fixed = +outcome.fixed
+    if failed:
+        # A file whose fixed text parses but does not compile (``await`` in a ``def``)
+        # keeps its original text; the report is worked out again without its fixes.
+        fresh = {
+            r.path: r for r in analyze_all([paths[p] for p in failed if p in paths], jobs, texts)
+        }
+        results = [fresh.get(r.path, r) for r in results]
+        final = None
     if final is None:
         final = finish(results, enabled, texts, set(paths), mounted)
         final.findings = attach(final, enabled, unsafe, texts, sqlite_uses=False)

@@ -12,6 +12,7 @@ import pytest
 from migrate.checker.edits import Edit
 from migrate.checker.edits import Fix
 from migrate.checker.fixers import rules as fixer_rules
+from migrate.checker.fixers.base import Source
 from migrate.cli import main
 
 APP = """\
@@ -231,3 +232,26 @@ def test_a_failed_write_leaves_the_file_whole(
     assert err.splitlines() == ["app.py: not written: Permission denied"]
     assert (project / "app.py").read_text() == APP
     assert sorted(p.name for p in project.iterdir()) == ["app.py"]
+
+
+def test_fixed_text_that_does_not_compile_is_not_written(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``await`` in a ``def`` parses; only the compiler rejects it.
+    def bad(src: Source, finding: object, run: object) -> Fix | None:
+        if src.path != "app.py":
+            return None
+        return Fix((Edit(1, 1, 1, 1, "def f():\n    await g()\n"),), "safe", "breaks the file")
+
+    (project / "other.py").write_text("from flask import request\n")
+    monkeypatch.setitem(fixer_rules.FIXERS, "QM102", bad)
+    code, out, err = _run(capsys, "check", "--fix", "app.py", "other.py")
+    assert code == 2
+    assert err.splitlines() == [
+        "app.py: not fixed: its fixed text does not parse (syntax error at line 2: "
+        "'await' outside async function)"
+    ]
+    assert (project / "app.py").read_text() == APP
+    # The other file is fixed, and only its fix is counted.
+    assert (project / "other.py").read_text() == "from quart import request\n"
+    assert "Fixed 1 finding" in out

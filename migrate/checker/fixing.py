@@ -126,6 +126,27 @@ def _connections(results: Sequence[FileResult]) -> set[str]:
     return found
 
 
+def startup_calls(results: Sequence[FileResult]) -> frozenset[tuple[str, int, int]]:
+    """Return ``(path, line, col)`` of every call to an app factory with start-up work.
+
+    Flask runs a factory's start-up work (``with app.app_context():`` in it) when the
+    factory is called; the QM214 fix moves it into an ``@app.before_serving`` function,
+    which Quart runs when the app starts serving (``app.startup()``) and not when a script
+    or a command line opens ``app.app_context()``: those need the start-up run too.
+    """
+    factories = {f.qualname for r in results for f in r.functions if f.starts_up}
+    if not factories:
+        return frozenset()
+    graph = callgraph._Graph(results)
+    return frozenset(
+        (func.path, site.span.line, site.span.col)
+        for result in results
+        for func in result.functions
+        for site in func.calls
+        if graph.lookup(site.callee) in factories
+    )
+
+
 def attach(
     report: Report,
     enabled: frozenset[str],
@@ -152,6 +173,9 @@ def attach(
     fixes: list[Fix | None] = [None] * len(report.findings)
     run = RunInfo(unsafe=unsafe)
     base = _planned(report, files, unsafe)
+    if any(f.starts_up for r in report.results for f in r.functions):
+        calls = startup_calls(report.results)
+        base = dataclasses.replace(base, startup_calls=calls, starts_up=True)
     tasks = [
         (path, files.texts.get(path), _module(files, path), [report.findings[i] for i in numbers])
         for path, numbers in by_path.items()

@@ -819,6 +819,177 @@ def test_startup_block_noop(project: Path) -> None:
     )
 
 
+STARTING_FACTORY = """\
+from flask import Flask
+
+
+def create_tables():
+    pass
+
+
+def create_app():
+    app = Flask(__name__)
+    with app.app_context():
+        create_tables()
+    return app
+"""
+
+
+def test_script_context_starts_the_app(project: Path) -> None:
+    # The factory's start-up work moves into a ``before_serving`` function (QM214), which
+    # ``app.app_context()`` does not run: a script that builds the app starts it itself.
+    result = check_transformed(
+        project,
+        """\
+        from flask import current_app
+
+        from shop import create_app
+
+
+        def seed(names):
+            app = create_app()
+            with app.app_context():  # the tables exist
+                for name in names:
+                    print(current_app.name, name)
+
+                note = \"\"\"two
+                lines\"\"\"
+                print(note)
+        """,
+        """\
+        from quart import current_app
+
+        from shop import create_app
+
+
+        async def seed(names):
+            app = create_app()
+            await app.startup()
+            try:
+                async with app.app_context():  # the tables exist
+                    for name in names:
+                        print(current_app.name, name)
+
+                    note = \"\"\"two
+                lines\"\"\"
+                    print(note)
+            finally:
+                await app.shutdown()
+        """,
+        ["QM101", "QM211", "QM214", "QM306"],
+        unsafe=True,
+        name="shop/cli.py",
+        others={"shop/__init__.py": STARTING_FACTORY},
+    )
+    assert "@app.before_serving" in result["shop/__init__.py"]
+
+
+def test_script_context_without_startup_work(project: Path) -> None:
+    factory = STARTING_FACTORY.replace("    with app.app_context():\n        create_tables()\n", "")
+    check_transformed(
+        project,
+        """\
+        from shop import create_app
+
+
+        def seed():
+            app = create_app()
+            with app.app_context():
+                print(app.name)
+        """,
+        """\
+        from shop import create_app
+
+
+        async def seed():
+            app = create_app()
+            async with app.app_context():
+                print(app.name)
+        """,
+        ["QM211", "QM214", "QM306"],
+        unsafe=True,
+        name="shop/cli.py",
+        others={"shop/__init__.py": factory},
+    )
+
+
+def test_script_context_starts_the_app_noop(project: Path) -> None:
+    (project / "shop").mkdir()
+    (project / "shop" / "__init__.py").write_text(STARTING_FACTORY)
+    check_noop(
+        project,
+        """\
+        from shop import create_app
+
+
+        async def seed(app_from_caller):
+            app = create_app()
+            await app.startup()
+            try:
+                async with app.app_context():
+                    print(app.name)
+            finally:
+                await app.shutdown()
+            async with app_from_caller.app_context():
+                print(app_from_caller.name)
+        """,
+        ["QM211", "QM306"],
+        name="shop/cli.py",
+    )
+
+
+def test_click_command_starts_the_app(project: Path) -> None:
+    # ``flask`` ran the factory's start-up work when it loaded the app; ``quart`` does not.
+    check_transformed(
+        project,
+        """\
+        import click
+        from flask import current_app
+        from flask.cli import with_appcontext
+
+
+        def init_db():
+            with current_app.open_resource("schema.sql") as f:
+                return f.read()
+
+
+        @click.command("init-db")
+        @with_appcontext
+        def init_db_command():
+            init_db()  # the tables exist
+        """,
+        """\
+        import asyncio
+        import click
+        from flask import current_app
+
+
+        async def init_db():
+            async with await current_app.open_resource("schema.sql") as f:
+                return await f.read()
+
+
+        @click.command("init-db")
+        @click.pass_obj
+        def init_db_command(script_info):
+            async def in_app_context():
+                app = script_info.load_app()
+                await app.startup()
+                try:
+                    async with app.app_context():
+                        await init_db()  # the tables exist
+                finally:
+                    await app.shutdown()
+
+            return asyncio.run(in_app_context())
+        """,
+        ["QM209", "QM214", "QM305", "QM306", "QM307"],
+        unsafe=True,
+        name="shop/cli.py",
+        others={"shop/__init__.py": STARTING_FACTORY},
+    )
+
+
 def test_click_command_with_appcontext(project: Path) -> None:
     check_transformed(
         project,

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import ast
 import bisect
+import contextlib
+import io
 import sys
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -48,6 +51,12 @@ class RunInfo:
     #: Qualnames of the functions only an unsafe fix makes async (QM309): awaiting their
     #: calls is unsafe too, or a run of safe fixes would await a function that stays sync.
     unsafe_async: frozenset[str] = frozenset()
+    #: ``(path, line, col)`` of the calls to an app factory with start-up work (see
+    #: :func:`migrate.checker.fixing.startup_calls`): the app they return has not started.
+    startup_calls: frozenset[tuple[str, int, int]] = frozenset()
+    #: Some app factory of the run has start-up work: a click command's generated app
+    #: context starts the app it loads (see :mod:`migrate.checker.fixers.commands`).
+    starts_up: bool = False
 
 
 class Source:
@@ -63,6 +72,7 @@ class Source:
         self.parents: dict[int, ast.AST] = {}
         self.defs: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.symbols = Symbols(module, is_package)
+        self._string_lines: set[int] | None = None
         self._collect_defs(self.tree, self.tree.body)
         self._starts = [stmt.lineno for stmt in self.tree.body]
         for stmt in self.tree.body:
@@ -267,6 +277,30 @@ class Source:
         """Return the edit that turns ``with`` into ``async with``."""
         line, col = stmt.lineno, self.col(stmt.lineno, stmt.col_offset)
         return Edit(line, col, line, col, "async ")
+
+    def string_lines(self) -> set[int]:
+        """Return the lines that continue a string literal begun on an earlier line."""
+        if self._string_lines is None:
+            self._string_lines = set()
+            kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+            tokens = tokenize.generate_tokens(io.StringIO(self.text).readline)
+            with contextlib.suppress(tokenize.TokenError, SyntaxError):
+                for token in tokens:
+                    if token.type in kinds and token.end[0] > token.start[0]:
+                        self._string_lines.update(range(token.start[0] + 1, token.end[0] + 1))
+        return self._string_lines
+
+    def indent_edits(self, stmt: ast.stmt, by: str = "    ") -> list[Edit]:
+        """Return the edits that indent the lines after the first of ``stmt`` by ``by``.
+
+        Blank lines and the lines inside a string literal stay as they are.
+        """
+        skip = self.string_lines()
+        return [
+            Edit(line, 1, line, 1, by)
+            for line in range(stmt.lineno + 1, (stmt.end_lineno or stmt.lineno) + 1)
+            if self.line_text(line).strip() and line not in skip
+        ]
 
     def name_edit(self, line: int, col: int, old: str, new: str) -> Edit | None:
         """Replace the identifier ``old`` at ``line:col`` with ``new``, if it is there."""

@@ -61,7 +61,15 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM208": _AWAIT,
     "QM209": (SAFE, "`async with await app.open_resource(...)`, and `await` on the file's reads."),
     "QM210": _AWAIT,
-    "QM211": (SAFE, "`with` becomes `async with` (one context manager per statement only)."),
+    "QM211": (
+        SAFE,
+        "`with` becomes `async with` (one context manager per statement only). When the "
+        "function built the app by calling a factory with start-up work (QM214), the app "
+        "starts first, as a server would start it: `await app.startup()`, then the `async "
+        "with` in a `try` whose `finally` awaits `app.shutdown()` (an app context alone runs "
+        "no `before_serving` function). A click command's body moved by the `async def` fix "
+        "starts the app it loads the same way.",
+    ),
     "QM212": _AWAIT,
     "QM213": (SAFE, "`.render(...)` becomes `await ....render_async(...)`."),
     "QM214": (
@@ -69,7 +77,8 @@ FIXES: dict[str, tuple[str, str]] = {
         "`with app.app_context():` becomes `@app.before_serving` over `async def start_up():` "
         "(the block keeps its indentation). The work then runs when the server starts, not "
         "when the factory is called: tests must start the app with `async with "
-        "app.test_app()`.",
+        "app.test_app()`; scripts and commands that build the app and open its context "
+        "start it (see QM211).",
     ),
     "QM301": _ASYNC_DEF,
     "QM302": _ASYNC_DEF,

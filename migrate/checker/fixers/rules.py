@@ -235,7 +235,52 @@ def fix_async_with(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
         return None
     if finding.code == "QM602" and not isinstance(node, ast.Call):
         return clients.fix_client_block(src, stmt, node, run)  # type: ignore[arg-type]
+    app = _unstarted_app(src, node, run)
+    if app is not None:
+        return _started(src, stmt, app)
     return Fix((src.async_with(stmt),), SAFE, "Use `async with`")
+
+
+def _unstarted_app(src: Source, node: ast.AST, run: RunInfo) -> str | None:
+    """Return ``app`` for ``app.app_context()`` when ``app = factory(...)`` in this function
+    and the factory has start-up work (see :func:`migrate.checker.fixing.startup_calls`)."""
+    if not run.startup_calls or not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr != "app_context":
+        return None
+    if not isinstance(func.value, ast.Name):
+        return None
+    scope = src.function_of(node)
+    if not isinstance(scope, FUNCS):
+        return None
+    name = func.value.id
+    for assign in ast.walk(scope):
+        if (
+            isinstance(assign, ast.Assign)
+            and [getattr(t, "id", None) for t in assign.targets] == [name]
+            and isinstance(assign.value, ast.Call)
+            and (src.path, *src.start(assign.value)) in run.startup_calls
+        ):
+            return name
+    return None
+
+
+def _started(src: Source, stmt: ast.With, app: str) -> Fix:
+    """``with app.app_context():`` → the app's start-up, the ``async with``, its shut-down.
+
+    Flask ran the factory's start-up work when the factory was called; on Quart it is a
+    ``before_serving`` function (QM214), which ``app.startup()`` runs (and
+    ``app.shutdown()`` its ``after_serving`` counterparts), not ``app.app_context()``.
+    """
+    line, col = stmt.lineno, src.col(stmt.lineno, stmt.col_offset)
+    indent = src.line_text(line)[: col - 1]
+    head = Edit(line, col, line, col, f"await {app}.startup()\n{indent}try:\n{indent}    async ")
+    end = stmt.end_lineno or line
+    tail_col = len(src.line_text(end)) + 1
+    tail = f"\n{indent}finally:\n{indent}    await {app}.shutdown()"
+    edits = (head, *src.indent_edits(stmt), Edit(end, tail_col, end, tail_col, tail))
+    return Fix(edits, SAFE, "Use `async with`, and start the app first (its start-up work)")
 
 
 def fix_template_render(src: Source, finding: Finding, run: RunInfo) -> Fix | None:

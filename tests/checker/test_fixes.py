@@ -1581,6 +1581,129 @@ def test_flask_limiter_without_a_counterpart_noop(project: Path, use: str) -> No
     assert result == {APP: source, "ext.py": LIMITER_SETUP}
 
 
+LIMITED_VIEW = """\
+from flask import Flask
+
+from ext import init_limiter
+from messages import LIMIT_MESSAGE
+from messages import SLOW_DOWN
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = None
+
+    @app.post("/login")
+    def login():
+        return SLOW_DOWN, 204
+
+    limiter = init_limiter(app)
+    app.view_functions["login"] = limiter.limit(
+        "5/minute", error_message=LIMIT_MESSAGE
+    )(login)
+    app.view_functions["login"] = limiter.limit("5/minute", error_message=SLOW_DOWN)(login)
+    return app
+"""
+
+
+def test_flask_limiter_swap_drops_the_message_import(project: Path) -> None:
+    # ``error_message=`` goes; so does the import of a name only it used (SLOW_DOWN stays).
+    messages = 'LIMIT_MESSAGE = "too many"\nSLOW_DOWN = "slow down"\n'
+    result = _fix(
+        project,
+        {APP: LIMITED_VIEW, "ext.py": LIMITER_SETUP, "messages.py": messages},
+        ["QM505"],
+        unsafe=True,
+    )
+    assert "from messages import LIMIT_MESSAGE\n" not in result[APP]
+    assert "from messages import SLOW_DOWN\n" in result[APP]
+    assert "LIMIT_MESSAGE" not in result[APP]
+    assert "rate_limit(\n        5, timedelta(minutes=1)\n    )(login)" in result[APP]
+
+
+LIMITER_ERRORS = """\
+import math
+import time
+
+from flask import Flask
+from flask import Response
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+
+def problem_response(exc: HTTPException) -> Response:
+    return Response(exc.description, status=exc.code, mimetype="application/problem+json")
+
+
+def _too_many_requests(exc: RateLimitExceeded) -> Response:
+    response = problem_response(exc)
+    response.headers["Retry-After"] = str(math.ceil(time.time() % 60))
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    \"\"\"Render every error as a problem document.\"\"\"
+    app.register_error_handler(HTTPException, problem_response)
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)  # Flask-Limiter's 429
+    app.register_error_handler(ValueError, problem_response)
+"""
+
+
+def test_flask_limiter_swap_drops_its_429_handler(project: Path) -> None:
+    # quart-rate-limiter's 429 is a werkzeug HTTPException with Retry-After: the app's
+    # HTTPException handler renders it; Flask-Limiter's exception is never raised again.
+    result = _fix(
+        project,
+        {APP: LIMITER_USE, "ext.py": LIMITER_SETUP, "errors.py": LIMITER_ERRORS},
+        ["QM505"],
+        unsafe=True,
+    )
+    assert result["errors.py"] == (
+        "from flask import Flask\n"
+        "from flask import Response\n"
+        "from werkzeug.exceptions import HTTPException\n"
+        "\n\n"
+        "def problem_response(exc: HTTPException) -> Response:\n"
+        '    return Response(exc.description, status=exc.code, mimetype="application/problem+json")\n'
+        "\n\n"
+        "def register_error_handlers(app: Flask) -> None:\n"
+        '    """Render every error as a problem document."""\n'
+        "    app.register_error_handler(HTTPException, problem_response)\n"
+        "    app.register_error_handler(ValueError, problem_response)\n"
+    )
+    again = _fix(project, result, ["QM505"], unsafe=True)
+    assert again == result
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # No handler of HTTPException: the 429 handler is the app's only 429 body.
+        ("    app.register_error_handler(HTTPException, problem_response)\n", ""),
+        # The handler is used elsewhere.
+        (
+            "    app.register_error_handler(ValueError, problem_response)",
+            "    h = _too_many_requests",
+        ),
+        # The class is used elsewhere.
+        ("import time\n", "import time\nKINDS = (RateLimitExceeded,)\n"),
+    ],
+)
+def test_flask_limiter_swap_keeps_a_live_429_handler_noop(
+    project: Path, change: tuple[str, str]
+) -> None:
+    errors = LIMITER_ERRORS.replace(*change)
+    assert errors != LIMITER_ERRORS
+    result = _fix(
+        project,
+        {APP: LIMITER_USE, "ext.py": LIMITER_SETUP, "errors.py": errors},
+        ["QM505"],
+        unsafe=True,
+    )
+    assert result["errors.py"] == errors
+    assert result[APP] != LIMITER_USE  # the swap itself was made
+
+
 def test_send_file_keeps_flasks_conditional_default(project: Path) -> None:
     check_transformed(
         project,

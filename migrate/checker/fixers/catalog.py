@@ -132,8 +132,12 @@ FIXES: dict[str, tuple[str, str]] = {
         "remote_address()` returning `request.remote_addr` (quart-rate-limiter's default "
         "key trusts `X-Forwarded-For`), and `rate_limit(N, timedelta(seconds=M))(view)`. "
         "Counts are GCRA in the process's memory (no `RATELIMIT_STORAGE_URI`); its 429 is a "
-        "werkzeug `TooManyRequests` with `Retry-After`. Any other use of the limiter, and "
-        "every other extension, is display-only.",
+        "werkzeug `TooManyRequests` with `Retry-After`. An import only `error_message=` "
+        "used goes with it. A handler of Flask-Limiter's `RateLimitExceeded`, which nothing "
+        "raises any more, goes (its registration, its `def`, the imports only it used) when "
+        "the module also registers a handler of `HTTPException`, which then renders the new "
+        "429, and nothing else names the handler or the class. Any other use of the limiter, "
+        "and every other extension, is display-only.",
     ),
     "QM601": _AWAIT,
     "QM602": (

@@ -28,6 +28,7 @@ from dataclasses import field
 from pathlib import Path
 
 from migrate.checker import callgraph
+from migrate.checker import wrapping
 from migrate.checker.edits import DISPLAY_ONLY
 from migrate.checker.edits import Fix
 from migrate.checker.edits import applicable
@@ -425,6 +426,7 @@ def fix_run(
                     continue
                 originals[path] = old
             new, applied = apply(old, [fix for _, fix in pairs])
+            new = wrapping.wrap(old, new)
             if new != old:
                 changed[path] = new
                 counts[path] = Counter(pairs[i][0].code for i in applied)

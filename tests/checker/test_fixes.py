@@ -596,7 +596,9 @@ def test_test_client(project: Path) -> None:
 
         async def test_login(client):
             client.set_cookie("localhost", "theme", "dark")
-            response = await client.post("/login", form={"name": "a"}, headers={"Content-Type": "text/plain"})
+            response = await client.post(
+                "/login", form={"name": "a"}, headers={"Content-Type": "text/plain"}
+            )
             assert b"ok" in await response.data
             assert await response.get_data(as_text=True) == "ok"
             assert await (await client.get("/")).get_json() == {}
@@ -1702,6 +1704,95 @@ def test_flask_limiter_swap_keeps_a_live_429_handler_noop(
     )
     assert result["errors.py"] == errors
     assert result[APP] != LIMITER_USE  # the swap itself was made
+
+
+def test_long_fixed_lines_are_split_as_ruff_format_splits_them(project: Path) -> None:
+    check_transformed(
+        project,
+        """\
+        import io
+
+        from flask import Flask
+        from flask import send_file
+
+        app = Flask(__name__)
+        app.config["MAX_CONTENT_LENGTH"] = None
+
+
+        @app.get("/cover")
+        def cover():
+            response = send_file(io.BytesIO(b"a cover"), mimetype="image/png", max_age=0)  # cached
+            return send_file(io.BytesIO(b"a cover"), mimetype="image/png", download_name="c.png", max_age=0)
+
+
+        @app.get("/short")
+        def short():
+            return send_file(io.BytesIO(b"a cover"), mimetype="image/png")
+        """,
+        """\
+        import io
+
+        from quart import Quart
+        from quart import send_file
+
+        app = Quart(__name__)
+        app.config["MAX_CONTENT_LENGTH"] = None
+
+
+        @app.get("/cover")
+        async def cover():
+            response = await send_file(
+                io.BytesIO(b"a cover"), mimetype="image/png", cache_timeout=0, conditional=True
+            )  # cached
+            return await send_file(
+                io.BytesIO(b"a cover"),
+                mimetype="image/png",
+                attachment_filename="c.png",
+                cache_timeout=0,
+                conditional=True,
+            )
+
+
+        @app.get("/short")
+        async def short():
+            return await send_file(io.BytesIO(b"a cover"), mimetype="image/png", conditional=True)
+        """,
+    )
+
+
+def test_long_arguments_line_is_exploded() -> None:
+    from migrate.checker.wrapping import wrap
+
+    before = "x = f(\n    a, b\n)\n"
+    after = "x = f(\n    " + ", ".join(["await run_sync(g)(a_long_argument)"] * 3) + "\n)\n"
+    assert wrap(before, after) == (
+        "x = f(\n"
+        "    await run_sync(g)(a_long_argument),\n"
+        "    await run_sync(g)(a_long_argument),\n"
+        "    await run_sync(g)(a_long_argument),\n"
+        ")\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Long before the fix: left as it was.
+        "x = f(" + ", ".join(["argument"] * 12) + ")",
+        # A condition: ruff splits it at its operator, which this does not do.
+        "if await run_sync(find_one_book)(session, str(fields['isbn']), more_arguments,"
+        " and_more_args) is None:",
+        # A bare generator argument (no trailing comma allowed), too long for one line.
+        "x = f(" + " + ".join(["item"] * 20) + " for item in items)",
+    ],
+)
+def test_long_lines_of_other_shapes_stay_noop(line: str) -> None:
+    from migrate.checker.wrapping import wrap
+
+    before = "x = f(" + ", ".join(["argument"] * 12) + ")\n"
+    after = line + ("\n    pass\n" if line.endswith(":") else "\n")
+    assert len(line) > 99
+    assert wrap(before, after) == after
 
 
 def test_send_file_keeps_flasks_conditional_default(project: Path) -> None:

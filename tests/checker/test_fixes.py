@@ -99,6 +99,44 @@ def test_flask_import_keeps_what_quart_lacks_on_flask(project: Path) -> None:
     )
 
 
+def test_flask_import_over_several_lines_keeps_what_quart_lacks_on_flask(project: Path) -> None:
+    check_transformed(
+        project,
+        """\
+        from flask import (
+            Flask,
+            _request_ctx_stack,
+            g,
+            get_template_attribute
+        )  # names
+        app = Flask(__name__)
+        """,
+        """\
+        from quart import (
+            Quart,
+            g,
+        )  # names
+        from flask import _request_ctx_stack, get_template_attribute
+        app = Quart(__name__)
+        """,
+        select=["QM101", "QM102"],
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A comment between the names: it may be about the name that would move.
+        "from flask import (\n    g,\n    # kept for the old templates\n"
+        "    get_template_attribute,\n)\n",
+        # The name that would move shares its line.
+        "from flask import (\n    g, get_template_attribute,\n    request,\n)\n",
+    ],
+)
+def test_flask_import_over_several_lines_with_a_comment_noop(project: Path, source: str) -> None:
+    check_noop(project, source, select=["QM101"])
+
+
 def test_flask_import_of_only_what_quart_lacks_noop(project: Path) -> None:
     check_noop(project, "from flask import get_template_attribute\n", select=["QM101"])
 

@@ -40,7 +40,9 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM101": (
         SAFE,
         "the import's package `flask` becomes `quart`. Names Quart lacks (QM105) stay on a "
-        "`from flask import` line of their own after it, for QM105's decision.",
+        "`from flask import` line of their own after it, for QM105's decision; in a "
+        "parenthesized import over several lines only when each of them is alone on its line "
+        "and no comment sits between the parentheses (otherwise display-only).",
     ),
     "QM102": (SAFE, "`Flask` becomes `Quart` in the import and at each use."),
     "QM103": (SAFE, "`flask.X` becomes `quart.X`."),

@@ -81,8 +81,9 @@ def _split_removed(src: Source, node: ast.ImportFrom) -> Fix | None:
     keeps asking for the decision (from ``quart`` they would fail to import, unreported).
 
     The edits leave the other names' own text alone, so their renames (QM102, QM104) apply
-    in the same round. Only a one-line import is split (a longer one may hold comments
-    between its names); one of nothing but such names is left as it is.
+    in the same round. A parenthesized import over several lines is split when each name it
+    moves is alone on its line and no comment sits between the parentheses; one of nothing
+    but such names is left as it is, and so is any other shape (display-only).
     """
     assert node.module is not None
     names = node.names
@@ -90,8 +91,10 @@ def _split_removed(src: Source, node: ast.ImportFrom) -> Fix | None:
     kept = [i for i in range(len(names)) if i not in removed]
     line, col, end_line, _ = src.span(node)
     at = src.find_word(node, "flask")
-    if not kept or line != end_line or at is None:
+    if not kept or at is None:
         return None
+    if line != end_line:
+        return _split_removed_lines(src, node, removed, at)
     text = src.line_text(line)
     edits: list[Edit | None] = [src.name_edit(*at, "flask", "quart")]
     first_kept = kept[0]
@@ -108,6 +111,33 @@ def _split_removed(src: Source, node: ast.ImportFrom) -> Fix | None:
     indent = " " * (col - 1)
     after = len(text) + 1
     edits.append(Edit(line, after, line, after, f"\n{indent}from {node.module} import {spelled}"))
+    return _fix(edits, SAFE, "Import from `quart`, but for what Quart lacks")
+
+
+def _split_removed_lines(
+    src: Source, node: ast.ImportFrom, removed: list[int], at: tuple[int, int]
+) -> Fix | None:
+    """:func:`_split_removed` for ``from flask import (`` over several lines."""
+    line, col, end_line, end_col = src.span(node)
+    inside = [src.line_text(line)[col - 1 :]]
+    inside += [src.line_text(n) for n in range(line + 1, end_line)]
+    inside.append(src.line_text(end_line)[: end_col - 1])
+    if any("#" in text for text in inside):
+        return None  # a comment between the names: it may speak of the one that moves
+    edits: list[Edit | None] = [src.name_edit(*at, "flask", "quart")]
+    spelled = []
+    for i in removed:
+        alias = node.names[i]
+        alias_line = src.start(alias)[0]
+        text = ast.get_source_segment(src.text, alias) or alias.name
+        if src.line_text(alias_line).strip() not in (text, text + ","):
+            return None  # not alone on its line
+        edits.append(Edit(alias_line, 1, alias_line + 1, 1, ""))
+        spelled.append(text)
+    indent = " " * (col - 1)
+    after = len(src.line_text(end_line)) + 1
+    moved = f"\n{indent}from {node.module} import {', '.join(spelled)}"
+    edits.append(Edit(end_line, after, end_line, after, moved))
     return _fix(edits, SAFE, "Import from `quart`, but for what Quart lacks")
 
 

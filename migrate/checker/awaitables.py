@@ -71,6 +71,9 @@ def on_attribute(ctx: FileContext, node: ast.AST) -> None:
     """Report request body properties and streams read without ``await``."""
     assert isinstance(node, ast.Attribute)
     attr = node.attr
+    if attr == "before_serving" and ctx.scopes and _built_here(ctx, node.value):
+        ctx.scopes[-1].summary.starts_up = True
+        return
     if attr not in BODY_PROPS and attr not in ("stream", "input_stream"):
         return
     if not isinstance(node.ctx, ast.Load) or not is_request(ctx, node.value):
@@ -229,6 +232,8 @@ def on_with(ctx: FileContext, node: ast.AST) -> None:
         if attr == "app_context" and _built_here(ctx, expr.func.value):
             ctx.report(expr, "QM214", what=what)
             ctx.startup_blocks.add(id(node))
+            if ctx.scopes:
+                ctx.scopes[-1].summary.starts_up = True
         elif attr in CONTEXT_METHODS:
             ctx.report(expr, "QM211", what=what)
         elif attr in ("open_resource", "open_instance_resource") and item.optional_vars:

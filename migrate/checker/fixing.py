@@ -29,6 +29,7 @@ from dataclasses import field
 from pathlib import Path
 
 from migrate.checker import callgraph
+from migrate.checker import wrapping
 from migrate.checker.edits import DISPLAY_ONLY
 from migrate.checker.edits import Fix
 from migrate.checker.edits import applicable
@@ -138,6 +139,27 @@ def _connections(results: Sequence[FileResult]) -> set[str]:
     return found
 
 
+def startup_calls(results: Sequence[FileResult]) -> frozenset[tuple[str, int, int]]:
+    """Return ``(path, line, col)`` of every call to an app factory with start-up work.
+
+    Flask runs a factory's start-up work (``with app.app_context():`` in it) when the
+    factory is called; the QM214 fix moves it into an ``@app.before_serving`` function,
+    which Quart runs when the app starts serving (``app.startup()``) and not when a script
+    or a command line opens ``app.app_context()``: those need the start-up run too.
+    """
+    factories = {f.qualname for r in results for f in r.functions if f.starts_up}
+    if not factories:
+        return frozenset()
+    graph = callgraph._Graph(results)
+    return frozenset(
+        (func.path, site.span.line, site.span.col)
+        for result in results
+        for func in result.functions
+        for site in func.calls
+        if graph.lookup(site.callee) in factories
+    )
+
+
 def attach(
     report: Report,
     enabled: frozenset[str],
@@ -167,6 +189,9 @@ def attach(
     base.aiosqlite_only = any(r.connects_sqlite for r in report.results) and not any(
         r.connects_sqlite3 for r in report.results
     )
+    if any(f.starts_up for r in report.results for f in r.functions):
+        calls = startup_calls(report.results)
+        base = dataclasses.replace(base, startup_calls=calls, starts_up=True)
     tasks = [
         (path, files.texts.get(path), _module(files, path), [report.findings[i] for i in numbers])
         for path, numbers in by_path.items()
@@ -442,6 +467,7 @@ def fix_run(
                     continue
                 originals[path] = old
             new, applied = apply(old, [fix for _, fix in pairs])
+            new = wrapping.wrap(old, new)
             if new != old:
                 changed[path] = new
                 counts[path] = Counter(pairs[i][0].code for i in applied)

@@ -116,6 +116,9 @@ class FuncSummary:
     #: In a package that stays behind ``mount_wsgi``: never made async, only its
     #: blocking calls are reported when the Quart app calls it on the loop.
     stays_sync: bool = False
+    #: An app factory with start-up work: a ``with app.app_context():`` block on the app
+    #: it builds (QM214), or that block moved into an ``@app.before_serving`` function.
+    starts_up: bool = False
 
 
 @dataclass(slots=True)

@@ -99,6 +99,44 @@ def test_flask_import_keeps_what_quart_lacks_on_flask(project: Path) -> None:
     )
 
 
+def test_flask_import_over_several_lines_keeps_what_quart_lacks_on_flask(project: Path) -> None:
+    check_transformed(
+        project,
+        """\
+        from flask import (
+            Flask,
+            _request_ctx_stack,
+            g,
+            get_template_attribute
+        )  # names
+        app = Flask(__name__)
+        """,
+        """\
+        from quart import (
+            Quart,
+            g,
+        )  # names
+        from flask import _request_ctx_stack, get_template_attribute
+        app = Quart(__name__)
+        """,
+        select=["QM101", "QM102"],
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A comment between the names: it may be about the name that would move.
+        "from flask import (\n    g,\n    # kept for the old templates\n"
+        "    get_template_attribute,\n)\n",
+        # The name that would move shares its line.
+        "from flask import (\n    g, get_template_attribute,\n    request,\n)\n",
+    ],
+)
+def test_flask_import_over_several_lines_with_a_comment_noop(project: Path, source: str) -> None:
+    check_noop(project, source, select=["QM101"])
+
+
 def test_flask_import_of_only_what_quart_lacks_noop(project: Path) -> None:
     check_noop(project, "from flask import get_template_attribute\n", select=["QM101"])
 
@@ -598,7 +636,9 @@ def test_test_client(project: Path) -> None:
 
         async def test_login(client):
             client.set_cookie("localhost", "theme", "dark")
-            response = await client.post("/login", form={"name": "a"}, headers={"Content-Type": "text/plain"})
+            response = await client.post(
+                "/login", form={"name": "a"}, headers={"Content-Type": "text/plain"}
+            )
             assert b"ok" in await response.data
             assert await response.get_data(as_text=True) == "ok"
             assert await (await client.get("/")).get_json() == {}
@@ -819,6 +859,178 @@ def test_startup_block_noop(project: Path) -> None:
             return app
         """,
         ["QM214"],
+    )
+
+
+STARTING_FACTORY = """\
+from flask import Flask
+
+
+def create_tables():
+    pass
+
+
+def create_app():
+    app = Flask(__name__)
+    with app.app_context():
+        create_tables()
+    return app
+"""
+
+
+def test_script_context_starts_the_app(project: Path) -> None:
+    # The factory's start-up work moves into a ``before_serving`` function (QM214), which
+    # ``app.app_context()`` does not run: a script that builds the app starts it itself.
+    result = check_transformed(
+        project,
+        """\
+        from flask import current_app
+
+        from shop import create_app
+
+
+        def seed(names):
+            app = create_app()
+            with app.app_context():  # the tables exist
+                for name in names:
+                    print(current_app.name, name)
+
+                note = \"\"\"two
+                lines\"\"\"
+                print(note)
+        """,
+        """\
+        from quart import current_app
+
+        from shop import create_app
+
+
+        async def seed(names):
+            app = create_app()
+            await app.startup()
+            try:
+                async with app.app_context():  # the tables exist
+                    for name in names:
+                        print(current_app.name, name)
+
+                    note = \"\"\"two
+                lines\"\"\"
+                    print(note)
+            finally:
+                await app.shutdown()
+        """,
+        ["QM101", "QM211", "QM214", "QM306"],
+        unsafe=True,
+        name="shop/cli.py",
+        others={"shop/__init__.py": STARTING_FACTORY},
+    )
+    assert "@app.before_serving" in result["shop/__init__.py"]
+
+
+def test_script_context_without_startup_work(project: Path) -> None:
+    factory = STARTING_FACTORY.replace("    with app.app_context():\n        create_tables()\n", "")
+    check_transformed(
+        project,
+        """\
+        from shop import create_app
+
+
+        def seed():
+            app = create_app()
+            with app.app_context():
+                print(app.name)
+        """,
+        """\
+        from shop import create_app
+
+
+        async def seed():
+            app = create_app()
+            async with app.app_context():
+                print(app.name)
+        """,
+        ["QM211", "QM214", "QM306"],
+        unsafe=True,
+        name="shop/cli.py",
+        others={"shop/__init__.py": factory},
+    )
+
+
+def test_script_context_starts_the_app_noop(project: Path) -> None:
+    (project / "shop").mkdir()
+    (project / "shop" / "__init__.py").write_text(STARTING_FACTORY)
+    check_noop(
+        project,
+        """\
+        from shop import create_app
+
+
+        async def seed(app_from_caller):
+            app = create_app()
+            await app.startup()
+            try:
+                async with app.app_context():
+                    print(app.name)
+            finally:
+                await app.shutdown()
+            async with app_from_caller.app_context():
+                print(app_from_caller.name)
+        """,
+        ["QM211", "QM306"],
+        name="shop/cli.py",
+    )
+
+
+def test_click_command_starts_the_app(project: Path) -> None:
+    # ``flask`` ran the factory's start-up work when it loaded the app; ``quart`` does not.
+    check_transformed(
+        project,
+        """\
+        import click
+        from flask import current_app
+        from flask.cli import with_appcontext
+
+
+        def init_db():
+            with current_app.open_resource("schema.sql") as f:
+                return f.read()
+
+
+        @click.command("init-db")
+        @with_appcontext
+        def init_db_command():
+            init_db()  # the tables exist
+        """,
+        """\
+        import asyncio
+
+        import click
+        from flask import current_app
+
+
+        async def init_db():
+            async with await current_app.open_resource("schema.sql") as f:
+                return await f.read()
+
+
+        @click.command("init-db")
+        @click.pass_obj
+        def init_db_command(script_info):
+            async def in_app_context():
+                app = script_info.load_app()
+                await app.startup()
+                try:
+                    async with app.app_context():
+                        await init_db()  # the tables exist
+                finally:
+                    await app.shutdown()
+
+            return asyncio.run(in_app_context())
+        """,
+        ["QM209", "QM214", "QM305", "QM306", "QM307"],
+        unsafe=True,
+        name="shop/cli.py",
+        others={"shop/__init__.py": STARTING_FACTORY},
     )
 
 
@@ -1502,6 +1714,218 @@ def test_flask_limiter_without_a_counterpart_noop(project: Path, use: str) -> No
     source = LIMITER_USE.replace('limiter.limit("5/minute", error_message="slow down")(login)', use)
     result = _fix(project, {APP: source, "ext.py": LIMITER_SETUP}, ["QM505"], unsafe=True)
     assert result == {APP: source, "ext.py": LIMITER_SETUP}
+
+
+LIMITED_VIEW = """\
+from flask import Flask
+
+from ext import init_limiter
+from messages import LIMIT_MESSAGE
+from messages import SLOW_DOWN
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = None
+
+    @app.post("/login")
+    def login():
+        return SLOW_DOWN, 204
+
+    limiter = init_limiter(app)
+    app.view_functions["login"] = limiter.limit(
+        "5/minute", error_message=LIMIT_MESSAGE
+    )(login)
+    app.view_functions["login"] = limiter.limit("5/minute", error_message=SLOW_DOWN)(login)
+    return app
+"""
+
+
+def test_flask_limiter_swap_drops_the_message_import(project: Path) -> None:
+    # ``error_message=`` goes; so does the import of a name only it used (SLOW_DOWN stays).
+    messages = 'LIMIT_MESSAGE = "too many"\nSLOW_DOWN = "slow down"\n'
+    result = _fix(
+        project,
+        {APP: LIMITED_VIEW, "ext.py": LIMITER_SETUP, "messages.py": messages},
+        ["QM505"],
+        unsafe=True,
+    )
+    assert "from messages import LIMIT_MESSAGE\n" not in result[APP]
+    assert "from messages import SLOW_DOWN\n" in result[APP]
+    assert "LIMIT_MESSAGE" not in result[APP]
+    assert "rate_limit(\n        5, timedelta(minutes=1)\n    )(login)" in result[APP]
+
+
+LIMITER_ERRORS = """\
+import math
+import time
+
+from flask import Flask
+from flask import Response
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+
+def problem_response(exc: HTTPException) -> Response:
+    return Response(exc.description, status=exc.code, mimetype="application/problem+json")
+
+
+def _too_many_requests(exc: RateLimitExceeded) -> Response:
+    response = problem_response(exc)
+    response.headers["Retry-After"] = str(math.ceil(time.time() % 60))
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    \"\"\"Render every error as a problem document.\"\"\"
+    app.register_error_handler(HTTPException, problem_response)
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)  # Flask-Limiter's 429
+    app.register_error_handler(ValueError, problem_response)
+"""
+
+
+def test_flask_limiter_swap_drops_its_429_handler(project: Path) -> None:
+    # quart-rate-limiter's 429 is a werkzeug HTTPException with Retry-After: the app's
+    # HTTPException handler renders it; Flask-Limiter's exception is never raised again.
+    result = _fix(
+        project,
+        {APP: LIMITER_USE, "ext.py": LIMITER_SETUP, "errors.py": LIMITER_ERRORS},
+        ["QM505"],
+        unsafe=True,
+    )
+    assert result["errors.py"] == (
+        "from flask import Flask\n"
+        "from flask import Response\n"
+        "from werkzeug.exceptions import HTTPException\n"
+        "\n\n"
+        "def problem_response(exc: HTTPException) -> Response:\n"
+        '    return Response(exc.description, status=exc.code, mimetype="application/problem+json")\n'
+        "\n\n"
+        "def register_error_handlers(app: Flask) -> None:\n"
+        '    """Render every error as a problem document."""\n'
+        "    app.register_error_handler(HTTPException, problem_response)\n"
+        "    app.register_error_handler(ValueError, problem_response)\n"
+    )
+    again = _fix(project, result, ["QM505"], unsafe=True)
+    assert again == result
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # No handler of HTTPException: the 429 handler is the app's only 429 body.
+        ("    app.register_error_handler(HTTPException, problem_response)\n", ""),
+        # The handler is used elsewhere.
+        (
+            "    app.register_error_handler(ValueError, problem_response)",
+            "    h = _too_many_requests",
+        ),
+        # The class is used elsewhere.
+        ("import time\n", "import time\nKINDS = (RateLimitExceeded,)\n"),
+    ],
+)
+def test_flask_limiter_swap_keeps_a_live_429_handler_noop(
+    project: Path, change: tuple[str, str]
+) -> None:
+    errors = LIMITER_ERRORS.replace(*change)
+    assert errors != LIMITER_ERRORS
+    result = _fix(
+        project,
+        {APP: LIMITER_USE, "ext.py": LIMITER_SETUP, "errors.py": errors},
+        ["QM505"],
+        unsafe=True,
+    )
+    assert result["errors.py"] == errors
+    assert result[APP] != LIMITER_USE  # the swap itself was made
+
+
+def test_long_fixed_lines_are_split_as_ruff_format_splits_them(project: Path) -> None:
+    check_transformed(
+        project,
+        """\
+        import io
+
+        from flask import Flask
+        from flask import send_file
+
+        app = Flask(__name__)
+        app.config["MAX_CONTENT_LENGTH"] = None
+
+
+        @app.get("/cover")
+        def cover():
+            response = send_file(io.BytesIO(b"a cover"), mimetype="image/png", max_age=0)  # cached
+            return send_file(io.BytesIO(b"a cover"), mimetype="image/png", download_name="c.png", max_age=0)
+
+
+        @app.get("/short")
+        def short():
+            return send_file(io.BytesIO(b"a cover"), mimetype="image/png")
+        """,
+        """\
+        import io
+
+        from quart import Quart
+        from quart import send_file
+
+        app = Quart(__name__)
+        app.config["MAX_CONTENT_LENGTH"] = None
+
+
+        @app.get("/cover")
+        async def cover():
+            response = await send_file(
+                io.BytesIO(b"a cover"), mimetype="image/png", cache_timeout=0, conditional=True
+            )  # cached
+            return await send_file(
+                io.BytesIO(b"a cover"),
+                mimetype="image/png",
+                attachment_filename="c.png",
+                cache_timeout=0,
+                conditional=True,
+            )
+
+
+        @app.get("/short")
+        async def short():
+            return await send_file(io.BytesIO(b"a cover"), mimetype="image/png", conditional=True)
+        """,
+    )
+
+
+def test_long_arguments_line_is_exploded() -> None:
+    from migrate.checker.wrapping import wrap
+
+    before = "x = f(\n    a, b\n)\n"
+    after = "x = f(\n    " + ", ".join(["await run_sync(g)(a_long_argument)"] * 3) + "\n)\n"
+    assert wrap(before, after) == (
+        "x = f(\n"
+        "    await run_sync(g)(a_long_argument),\n"
+        "    await run_sync(g)(a_long_argument),\n"
+        "    await run_sync(g)(a_long_argument),\n"
+        ")\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Long before the fix: left as it was.
+        "x = f(" + ", ".join(["argument"] * 12) + ")",
+        # A condition: ruff splits it at its operator, which this does not do.
+        "if await run_sync(find_one_book)(session, str(fields['isbn']), more_arguments,"
+        " and_more_args) is None:",
+        # A bare generator argument (no trailing comma allowed), too long for one line.
+        "x = f(" + " + ".join(["item"] * 20) + " for item in items)",
+    ],
+)
+def test_long_lines_of_other_shapes_stay_noop(line: str) -> None:
+    from migrate.checker.wrapping import wrap
+
+    before = "x = f(" + ", ".join(["argument"] * 12) + ")\n"
+    after = line + ("\n    pass\n" if line.endswith(":") else "\n")
+    assert len(line) > 99
+    assert wrap(before, after) == after
 
 
 def test_send_file_keeps_flasks_conditional_default(project: Path) -> None:

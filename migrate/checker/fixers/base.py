@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import ast
 import bisect
+import contextlib
+import io
 import sys
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -51,6 +54,12 @@ class RunInfo:
     #: Every connection the run opens is aiosqlite's (``aiosqlite.connect``, none of
     #: ``sqlite3.connect``): QM409's fix is done, and a test's message check can follow.
     aiosqlite_only: bool = False
+    #: ``(path, line, col)`` of the calls to an app factory with start-up work (see
+    #: :func:`migrate.checker.fixing.startup_calls`): the app they return has not started.
+    startup_calls: frozenset[tuple[str, int, int]] = frozenset()
+    #: Some app factory of the run has start-up work: a click command's generated app
+    #: context starts the app it loads (see :mod:`migrate.checker.fixers.commands`).
+    starts_up: bool = False
 
 
 class Source:
@@ -66,6 +75,7 @@ class Source:
         self.parents: dict[int, ast.AST] = {}
         self.defs: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.symbols = Symbols(module, is_package)
+        self._string_lines: set[int] | None = None
         self._collect_defs(self.tree, self.tree.body)
         self._starts = [stmt.lineno for stmt in self.tree.body]
         for stmt in self.tree.body:
@@ -270,6 +280,87 @@ class Source:
         """Return the edit that turns ``with`` into ``async with``."""
         line, col = stmt.lineno, self.col(stmt.lineno, stmt.col_offset)
         return Edit(line, col, line, col, "async ")
+
+    def string_lines(self) -> set[int]:
+        """Return the lines that continue a string literal begun on an earlier line."""
+        if self._string_lines is None:
+            self._string_lines = set()
+            kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+            tokens = tokenize.generate_tokens(io.StringIO(self.text).readline)
+            with contextlib.suppress(tokenize.TokenError, SyntaxError):
+                for token in tokens:
+                    if token.type in kinds and token.end[0] > token.start[0]:
+                        self._string_lines.update(range(token.start[0] + 1, token.end[0] + 1))
+        return self._string_lines
+
+    def indent_edits(self, stmt: ast.stmt, by: str = "    ") -> list[Edit]:
+        """Return the edits that indent the lines after the first of ``stmt`` by ``by``.
+
+        Blank lines and the lines inside a string literal stay as they are.
+        """
+        skip = self.string_lines()
+        return [
+            Edit(line, 1, line, 1, by)
+            for line in range(stmt.lineno + 1, (stmt.end_lineno or stmt.lineno) + 1)
+            if self.line_text(line).strip() and line not in skip
+        ]
+
+    def lone_import(self, stmt: ast.stmt) -> str | None:
+        """Return the one name a top-level import binds, when the statement is alone on its
+        lines with no comment (``import math``, ``from x import y as z``); else ``None``."""
+        if not isinstance(stmt, ast.Import | ast.ImportFrom) or len(stmt.names) != 1:
+            return None
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            return None
+        alias = stmt.names[0]
+        if alias.asname is None and "." in alias.name:
+            return None  # ``import a.b`` binds ``a``, which other imports may bind too
+        end = stmt.end_lineno or stmt.lineno
+        text = "\n".join(self.lines[stmt.lineno - 1 : end])
+        if stmt.col_offset != 0 or ";" in text or "#" in text:
+            return None
+        return alias.asname or alias.name
+
+    def dead_imports(self, removed: list[Key]) -> list[Edit]:
+        """Return the deletions of the top-level imports that only ``removed`` spans used.
+
+        ``removed`` holds ``(line, col, end_line, end_col)`` ranges an edit deletes. An import
+        goes when it binds one name (:meth:`lone_import`), some of its uses lie in those
+        ranges and none outside, and ``__all__`` does not name it.
+        """
+        exported = set()
+        for stmt in self.tree.body:
+            targets = getattr(stmt, "targets", None) or [getattr(stmt, "target", None)]
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                exported |= {n.value for n in ast.walk(stmt) if isinstance(n, ast.Constant)}
+        uses: dict[str, list[tuple[int, int]]] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Name):
+                uses.setdefault(node.id, []).append(self.start(node))
+
+        def inside(at: tuple[int, int]) -> bool:
+            return any((a, b) <= at < (c, d) for a, b, c, d in removed)
+
+        lines: set[int] = set()
+        for stmt in self.tree.body:
+            name = self.lone_import(stmt)
+            found = uses.get(name or "", [])
+            if name is None or name in exported or not found or not all(map(inside, found)):
+                continue
+            lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+        edits = []
+        for line in sorted(lines):
+            if line - 1 in lines:
+                continue
+            last = line
+            while last + 1 in lines:
+                last += 1
+            # A group of imports that goes whole takes one of the blank lines around it.
+            blank_around = line == 1 or not self.line_text(line - 1).strip()
+            if blank_around and last < len(self.lines) and not self.line_text(last + 1).strip():
+                last += 1
+            edits.append(Edit(line, 1, last + 1, 1, ""))
+        return edits
 
     def name_edit(self, line: int, col: int, old: str, new: str) -> Edit | None:
         """Replace the identifier ``old`` at ``line:col`` with ``new``, if it is there."""

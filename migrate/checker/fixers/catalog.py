@@ -40,7 +40,9 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM101": (
         SAFE,
         "the import's package `flask` becomes `quart`. Names Quart lacks (QM105) stay on a "
-        "`from flask import` line of their own after it, for QM105's decision.",
+        "`from flask import` line of their own after it, for QM105's decision; in a "
+        "parenthesized import over several lines only when each of them is alone on its line "
+        "and no comment sits between the parentheses (otherwise display-only).",
     ),
     "QM102": (SAFE, "`Flask` becomes `Quart` in the import and at each use."),
     "QM103": (SAFE, "`flask.X` becomes `quart.X`."),
@@ -63,12 +65,16 @@ FIXES: dict[str, tuple[str, str]] = {
     "QM210": _AWAIT,
     "QM211": (
         SAFE,
-        "`with` becomes `async with` (one context manager per statement only). In a "
-        "function that stays sync (a special method such as a Celery task's `__call__`, a "
-        "function kept sync by QM309, an entry point), an app context that is the "
-        "function's last statement runs in a nested `async def` under "
-        "`return asyncio.run(...)` instead: unsafe, since `asyncio.run` fails in a thread "
-        "whose event loop is running.",
+        "`with` becomes `async with` (one context manager per statement only). When the "
+        "function built the app by calling a factory with start-up work (QM214), the app "
+        "starts first, as a server would start it: `await app.startup()`, then the `async "
+        "with` in a `try` whose `finally` awaits `app.shutdown()` (an app context alone runs "
+        "no `before_serving` function). A click command's body moved by the `async def` fix "
+        "starts the app it loads the same way. In a function that stays sync (a special "
+        "method such as a Celery task's `__call__`, a function kept sync by QM309, an entry "
+        "point), an app context that is the function's last statement runs in a nested "
+        "`async def` under `return asyncio.run(...)` instead: unsafe, since `asyncio.run` "
+        "fails in a thread whose event loop is running.",
     ),
     "QM212": _AWAIT,
     "QM213": (SAFE, "`.render(...)` becomes `await ....render_async(...)`."),
@@ -77,7 +83,8 @@ FIXES: dict[str, tuple[str, str]] = {
         "`with app.app_context():` becomes `@app.before_serving` over `async def start_up():` "
         "(the block keeps its indentation). The work then runs when the server starts, not "
         "when the factory is called: tests must start the app with `async with "
-        "app.test_app()`.",
+        "app.test_app()`; scripts and commands that build the app and open its context "
+        "start it (see QM211).",
     ),
     "QM301": _ASYNC_DEF,
     "QM302": _ASYNC_DEF,
@@ -131,8 +138,12 @@ FIXES: dict[str, tuple[str, str]] = {
         "remote_address()` returning `request.remote_addr` (quart-rate-limiter's default "
         "key trusts `X-Forwarded-For`), and `rate_limit(N, timedelta(seconds=M))(view)`. "
         "Counts are GCRA in the process's memory (no `RATELIMIT_STORAGE_URI`); its 429 is a "
-        "werkzeug `TooManyRequests` with `Retry-After`. Any other use of the limiter, and "
-        "every other extension, is display-only.",
+        "werkzeug `TooManyRequests` with `Retry-After`. An import only `error_message=` "
+        "used goes with it. A handler of Flask-Limiter's `RateLimitExceeded`, which nothing "
+        "raises any more, goes (its registration, its `def`, the imports only it used) when "
+        "the module also registers a handler of `HTTPException`, which then renders the new "
+        "429, and nothing else names the handler or the class. Any other use of the limiter, "
+        "and every other extension, is display-only.",
     ),
     "QM601": _AWAIT,
     "QM602": (

@@ -15,6 +15,12 @@ pass to every command::
                 await init_db()
 
         return asyncio.run(in_app_context())
+
+When an app factory of the run has start-up work (QM214: Flask ran it when ``load_app``
+called the factory; on Quart it is a ``before_serving`` function), the nested function
+starts the app it loads, as a server would: ``app = script_info.load_app()``,
+``await app.startup()``, then the ``async with`` in a ``try`` whose ``finally`` awaits
+``app.shutdown()``.
 """
 
 from __future__ import annotations
@@ -91,6 +97,13 @@ def _unused_import(src: Source) -> list[Edit]:
     return [Edit(stmt.lineno, 1, end + 1, 1, "")]
 
 
+def _free_name(statements: list[ast.stmt], name: str) -> str:
+    used = {n.id for stmt in statements for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    while name in used:
+        name = f"loaded_{name}"
+    return name
+
+
 def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     """Return the rewrite shown in the module docstring, or ``None`` for other shapes.
 
@@ -130,12 +143,29 @@ def fix_command(src: Source, func: ast.FunctionDef, run: RunInfo) -> Fix | None:
     moved = "".join(("        " + line) if line.strip() else line.lstrip(" \t") for line in lines)
     if not moved.endswith("\n"):
         moved += "\n"
-    new_body = (
-        f"{indent}async def {INNER}():\n"
-        f"{indent}    async with {OBJ}.load_app().app_context():\n"
-        f"{moved}\n"
-        f"{indent}return asyncio.run({INNER}())\n"
-    )
+    if run.starts_up:
+        app = _free_name(statements, "app")
+        moved = "".join(
+            ("    " + line) if line.strip() else line for line in moved.splitlines(True)
+        )
+        new_body = (
+            f"{indent}async def {INNER}():\n"
+            f"{indent}    {app} = {OBJ}.load_app()\n"
+            f"{indent}    await {app}.startup()\n"
+            f"{indent}    try:\n"
+            f"{indent}        async with {app}.app_context():\n"
+            f"{moved}"
+            f"{indent}    finally:\n"
+            f"{indent}        await {app}.shutdown()\n\n"
+            f"{indent}return asyncio.run({INNER}())\n"
+        )
+    else:
+        new_body = (
+            f"{indent}async def {INNER}():\n"
+            f"{indent}    async with {OBJ}.load_app().app_context():\n"
+            f"{moved}\n"
+            f"{indent}return asyncio.run({INNER}())\n"
+        )
     end_line = last + 1
     def_line = func.lineno
     def_col = src.col(def_line, func.col_offset)

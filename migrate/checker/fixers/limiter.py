@@ -21,7 +21,9 @@ What changes: quart-rate-limiter counts with GCRA, not a moving window (a burst 
 then one per M/N s); it counts in the process's memory (``RATELIMIT_STORAGE_URI`` is no
 longer read: pass ``store=RedisStore(url)`` for a count shared by processes); its 429 is
 its own ``RateLimitExceeded`` (a werkzeug ``TooManyRequests`` with ``Retry-After``), so
-``error_message=`` is dropped and handlers of Flask-Limiter's exception no longer run.
+``error_message=`` is dropped (and the import of a name only it used), and a handler of
+Flask-Limiter's exception would never run again: it goes where the module's handler of
+``HTTPException`` renders the new 429 (:func:`handler_edits`).
 """
 
 from __future__ import annotations
@@ -237,6 +239,7 @@ def _drop_keyword(src: Source, before: ast.AST, keyword: ast.keyword) -> Edit:
 
 def _use_edits(src: Source, uses: list[tuple[ast.AST, ast.Assign | None, bool]]) -> list[Edit]:
     edits: list[Edit] = []
+    dropped: list[Key] = []
     bindings: dict[int, ast.Assign] = {}
     for node, binding, _ in uses:
         assert isinstance(node, ast.Call)
@@ -247,8 +250,10 @@ def _use_edits(src: Source, uses: list[tuple[ast.AST, ast.Assign | None, bool]])
         edits.append(src.replace(node.args[0], args))
         for keyword in node.keywords:
             edits.append(_drop_keyword(src, node.args[0], keyword))
+            dropped.append(src.span(keyword))
         if binding is not None:
             bindings[id(binding)] = binding
+    edits += src.dead_imports(dropped)  # ``error_message=``'s text, when only it used it
     for binding in bindings.values():
         # ``limiter = init_limiter(app)`` → ``init_limiter(app)``: it still sets up the app.
         line, col = src.start(binding)
@@ -262,6 +267,99 @@ def _use_edits(src: Source, uses: list[tuple[ast.AST, ast.Assign | None, bool]])
         if edit is not None:
             edits.append(edit)
     return edits
+
+
+def _lines_of(src: Source, node: ast.stmt) -> Key | None:
+    """Return the lines of ``node`` (decorators included) and the blank lines after it, as a
+    range to delete; ``None`` when code shares them or a comment above would be orphaned."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+    last = node.end_lineno or node.lineno
+    end_line, end_col = src.end(node)
+    after = src.line_text(end_line)[end_col - 1 :].strip()
+    if src.line_text(first - 1).strip().startswith("#") or (after and after[0] != "#"):
+        return None
+    if src.line_text(first)[: node.col_offset].strip():
+        return None  # ``x = 1; app.register_error_handler(...)``
+    while last < len(src.lines) and not src.line_text(last + 1).strip():
+        last += 1
+    if first == 1:
+        return (first, 1, last + 1, 1)
+    # From the end of the line before to the end of the last line: an insertion at the
+    # start of a deleted line (``async `` before its ``def``) falls inside, so it waits.
+    return (first - 1, len(src.line_text(first - 1)) + 1, last, len(src.line_text(last)) + 1)
+
+
+def handler_edits(src: Source) -> list[Edit]:
+    """Return the removal of a handler of Flask-Limiter's ``RateLimitExceeded``, or ``[]``.
+
+    After the swap nothing raises that class: quart-rate-limiter raises its own
+    ``RateLimitExceeded``, a werkzeug ``TooManyRequests`` whose headers carry
+    ``Retry-After``, which the module's handler of ``HTTPException`` renders. So the
+    handler goes when the module registers one for ``HTTPException`` (the app's own error
+    body stays), every use of the class is ``app.register_error_handler(RateLimitExceeded,
+    handler)`` or ``@app.errorhandler(RateLimitExceeded)``, and nothing else names the
+    handler. Its registration, its ``def`` and the imports only it used go with it.
+    """
+    if "RateLimitExceeded" not in src.text:
+        return []
+    imported = [
+        stmt
+        for stmt in src.tree.body
+        if isinstance(stmt, ast.ImportFrom)
+        and stmt.module in ("flask_limiter", "flask_limiter.errors")
+        and [a.name for a in stmt.names] == ["RateLimitExceeded"]
+    ]
+    name = src.lone_import(imported[0]) if len(imported) == 1 else None
+    if name is None:
+        return []
+    src.note_parents(src.tree)
+    renders_http = False
+    gone: list[ast.stmt] = []
+    handlers: list[str] = []
+    for node in ast.walk(src.tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr not in ("register_error_handler", "errorhandler") or not node.args:
+            continue
+        first = node.args[0]
+        if src.symbols.resolve(first) == "werkzeug.exceptions.HTTPException":
+            renders_http = True
+        if not (isinstance(first, ast.Name) and first.id == name):
+            continue
+        parent = src.parent(node)
+        if node.func.attr == "register_error_handler":
+            handler = node.args[1] if len(node.args) == 2 else None
+            if not isinstance(parent, ast.Expr) or not isinstance(handler, ast.Name):
+                return []
+            gone.append(parent)
+            handlers.append(handler.id)
+        elif isinstance(parent, FUNCS) and node in parent.decorator_list:
+            gone.append(parent)
+        else:
+            return []
+    for stmt in src.tree.body:
+        if isinstance(stmt, FUNCS) and stmt.name in handlers:
+            gone.append(stmt)
+    if not renders_http or not gone:
+        return []
+    ranges = [_lines_of(src, stmt) for stmt in gone]
+    if None in ranges:
+        return []
+    removed = [r for r in ranges if r is not None]
+    # Each handler named by a registration must be a top-level ``def`` used nowhere else.
+    defined = {s.name for s in gone if isinstance(s, FUNCS)}
+    for handler_name in handlers:
+        if handler_name not in defined:
+            return []
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.Name) and node.id in defined:
+            at = src.start(node)
+            if not any((a, b) <= at < (c, d) for a, b, c, d in removed):
+                return []
+    dead = src.dead_imports([*removed, src.span(imported[0])])
+    if not any(edit.line == imported[0].lineno for edit in dead):
+        return []  # the class is named elsewhere: the import stays, so does the handler
+    return [*(Edit(a, b, c, d, "") for a, b, c, d in removed), *dead]
 
 
 def fixes(sources: list[Source]) -> dict[tuple[str, Key], Fix]:
@@ -314,4 +412,13 @@ def fixes(sources: list[Source]) -> dict[tuple[str, Key], Fix]:
         if path == setup.src.path:
             return {}  # one fix per file: a set-up and its uses in one file are left alone
         out[(path, key)] = Fix(tuple(edits), UNSAFE, MESSAGE)
+    for src in sources:
+        edits = handler_edits(src)
+        if not edits:
+            continue
+        taken = next((k for k in out if k[0] == src.path), None)
+        if taken is not None:
+            out[taken] = Fix((*out[taken].edits, *edits), UNSAFE, MESSAGE)
+        else:
+            out[(src.path, src.span(src.tree.body[0]))] = Fix(tuple(edits), UNSAFE, MESSAGE)
     return out

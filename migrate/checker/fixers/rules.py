@@ -85,8 +85,9 @@ def _split_removed(src: Source, node: ast.ImportFrom) -> Fix | None:
     keeps asking for the decision (from ``quart`` they would fail to import, unreported).
 
     The edits leave the other names' own text alone, so their renames (QM102, QM104) apply
-    in the same round. Only a one-line import is split (a longer one may hold comments
-    between its names); one of nothing but such names is left as it is.
+    in the same round. A parenthesized import over several lines is split when each name it
+    moves is alone on its line and no comment sits between the parentheses; one of nothing
+    but such names is left as it is, and so is any other shape (display-only).
     """
     assert node.module is not None
     names = node.names
@@ -94,8 +95,10 @@ def _split_removed(src: Source, node: ast.ImportFrom) -> Fix | None:
     kept = [i for i in range(len(names)) if i not in removed]
     line, col, end_line, _ = src.span(node)
     at = src.find_word(node, "flask")
-    if not kept or line != end_line or at is None:
+    if not kept or at is None:
         return None
+    if line != end_line:
+        return _split_removed_lines(src, node, removed, at)
     text = src.line_text(line)
     edits: list[Edit | None] = [src.name_edit(*at, "flask", "quart")]
     first_kept = kept[0]
@@ -112,6 +115,33 @@ def _split_removed(src: Source, node: ast.ImportFrom) -> Fix | None:
     indent = " " * (col - 1)
     after = len(text) + 1
     edits.append(Edit(line, after, line, after, f"\n{indent}from {node.module} import {spelled}"))
+    return _fix(edits, SAFE, "Import from `quart`, but for what Quart lacks")
+
+
+def _split_removed_lines(
+    src: Source, node: ast.ImportFrom, removed: list[int], at: tuple[int, int]
+) -> Fix | None:
+    """:func:`_split_removed` for ``from flask import (`` over several lines."""
+    line, col, end_line, end_col = src.span(node)
+    inside = [src.line_text(line)[col - 1 :]]
+    inside += [src.line_text(n) for n in range(line + 1, end_line)]
+    inside.append(src.line_text(end_line)[: end_col - 1])
+    if any("#" in text for text in inside):
+        return None  # a comment between the names: it may speak of the one that moves
+    edits: list[Edit | None] = [src.name_edit(*at, "flask", "quart")]
+    spelled = []
+    for i in removed:
+        alias = node.names[i]
+        alias_line = src.start(alias)[0]
+        text = ast.get_source_segment(src.text, alias) or alias.name
+        if src.line_text(alias_line).strip() not in (text, text + ","):
+            return None  # not alone on its line
+        edits.append(Edit(alias_line, 1, alias_line + 1, 1, ""))
+        spelled.append(text)
+    indent = " " * (col - 1)
+    after = len(src.line_text(end_line)) + 1
+    moved = f"\n{indent}from {node.module} import {', '.join(spelled)}"
+    edits.append(Edit(end_line, after, end_line, after, moved))
     return _fix(edits, SAFE, "Import from `quart`, but for what Quart lacks")
 
 
@@ -248,6 +278,9 @@ def fix_async_with(src: Source, finding: Finding, run: RunInfo) -> Fix | None:
         return None
     if finding.code == "QM602" and not isinstance(node, ast.Call):
         return clients.fix_client_block(src, stmt, node, run)  # type: ignore[arg-type]
+    app = _unstarted_app(src, node, run)
+    if app is not None:
+        return _started(src, stmt, app)
     return Fix((src.async_with(stmt),), SAFE, "Use `async with`")
 
 
@@ -319,6 +352,48 @@ def _context_in_new_loop(src: Source, stmt: ast.With, run: RunInfo) -> Fix | Non
     )
     edits = [Edit(stmt.lineno, 1, last + 1, 1, new), src.add_import("import asyncio", "asyncio")]
     return _fix(edits, UNSAFE, "Run the app context's block with `asyncio.run`")
+
+
+def _unstarted_app(src: Source, node: ast.AST, run: RunInfo) -> str | None:
+    """Return ``app`` for ``app.app_context()`` when ``app = factory(...)`` in this function
+    and the factory has start-up work (see :func:`migrate.checker.fixing.startup_calls`)."""
+    if not run.startup_calls or not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr != "app_context":
+        return None
+    if not isinstance(func.value, ast.Name):
+        return None
+    scope = src.function_of(node)
+    if not isinstance(scope, FUNCS):
+        return None
+    name = func.value.id
+    for assign in ast.walk(scope):
+        if (
+            isinstance(assign, ast.Assign)
+            and [getattr(t, "id", None) for t in assign.targets] == [name]
+            and isinstance(assign.value, ast.Call)
+            and (src.path, *src.start(assign.value)) in run.startup_calls
+        ):
+            return name
+    return None
+
+
+def _started(src: Source, stmt: ast.With, app: str) -> Fix:
+    """``with app.app_context():`` → the app's start-up, the ``async with``, its shut-down.
+
+    Flask ran the factory's start-up work when the factory was called; on Quart it is a
+    ``before_serving`` function (QM214), which ``app.startup()`` runs (and
+    ``app.shutdown()`` its ``after_serving`` counterparts), not ``app.app_context()``.
+    """
+    line, col = stmt.lineno, src.col(stmt.lineno, stmt.col_offset)
+    indent = src.line_text(line)[: col - 1]
+    head = Edit(line, col, line, col, f"await {app}.startup()\n{indent}try:\n{indent}    async ")
+    end = stmt.end_lineno or line
+    tail_col = len(src.line_text(end)) + 1
+    tail = f"\n{indent}finally:\n{indent}    await {app}.shutdown()"
+    edits = (head, *src.indent_edits(stmt), Edit(end, tail_col, end, tail_col, tail))
+    return Fix(edits, SAFE, "Use `async with`, and start the app first (its start-up work)")
 
 
 def fix_template_render(src: Source, finding: Finding, run: RunInfo) -> Fix | None:

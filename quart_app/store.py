@@ -13,12 +13,14 @@ from collections.abc import AsyncIterator
 from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
+from typing import TypeVar
 
 from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.expressions import Q
 from tortoise.expressions import RawSQL
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 from werkzeug.datastructures import ETags
@@ -42,6 +44,8 @@ from quart_app.models import Book
 from quart_app.models import Cover
 from quart_app.models import Review
 from quart_app.models import User
+
+M = TypeVar("M", bound=Model)
 
 
 class CoverRow(Protocol):
@@ -99,13 +103,29 @@ class TortoiseStore:
 
     def __init__(self, connection_name: str) -> None:
         self.connection_name = connection_name
+        self._by_id_sql: dict[type[Model], str] = {}
 
     async def ping(self) -> None:
         """Run ``SELECT 1``; raise the driver's error when the database is down."""
         await get_connection(self.connection_name).execute_query("SELECT 1")
 
+    async def _get_by_id(self, model: type[M], row_id: int) -> M | None:
+        """Return the ``model`` row with primary key ``row_id``, or ``None``: one ``SELECT``.
+
+        As ``model.get_or_none(id=row_id)``, but its parameterised SQL is built once per model
+        (``QuerySet.sql()``) and run through Tortoise's own executor, which turns the row into
+        the model. Building the SQL with pypika took about 60 µs of CPU a read, a third of
+        ``get_or_none``'s (``docs/comparison.md``, "The CPU-light read against its floor").
+        """
+        db = get_connection(self.connection_name)
+        sql = self._by_id_sql.get(model)
+        if sql is None:
+            sql = self._by_id_sql[model] = model.filter(id=0).using_db(db).sql()
+        rows = await db.executor_class(model=model, db=db).execute_select(sql, [row_id])
+        return rows[0] if rows else None
+
     async def get_book(self, book_id: int) -> Book:
-        book = await Book.get_or_none(id=book_id)
+        book = await self._get_by_id(Book, book_id)
         if book is None:
             raise NotFound(f"book {book_id} does not exist")
         return book
@@ -260,7 +280,7 @@ class TortoiseStore:
         return await User.get_or_none(username=lowered)
 
     async def get_user(self, user_id: int) -> User | None:
-        return await User.get_or_none(id=user_id)
+        return await self._get_by_id(User, user_id)
 
     async def make_admin(self, user: UserRow) -> None:
         await User.filter(id=user.id).update(is_admin=True)

@@ -80,8 +80,9 @@ class RejectAmbiguousFraming:
         await self.app(scope, receive, send)
 
 
-#: Headers of an HTTP exception that the problem response keeps (``Allow`` on 405 …).
-_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+#: Headers of an HTTP exception that the problem response keeps (``Allow`` on 405 …;
+#: ``Connection: close`` where the body was not read).
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Connection")
 
 #: Errors of the drivers and ORMs that mean the database cannot be reached (503).
 DATABASE_DOWN = (

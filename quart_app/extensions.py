@@ -66,6 +66,19 @@ def _async_storage(storage_uri: str, options: Mapping[str, Any] | None = None) -
     return storage
 
 
+class UnreadBodyTooManyRequests(TooManyRequests):
+    """429 answered before the request's body was read: the connection closes after it.
+
+    Hypercorn (h11) cannot take the next request on a connection whose request body was not
+    read, and closes it; ``Connection: close`` says so (RFC 9112 §9.6), or a client that
+    reuses the connection sends its next request into the close and gets no answer.
+    """
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        """Return the 429's headers (``Retry-After``) and ``Connection: close``."""
+        return [*super().get_headers(*args, **kwargs), ("Connection", "close")]
+
+
 def _too_many(message: str, reset_time: float) -> TooManyRequests:
     # RFC 9110 §10.2.3: Retry-After in seconds, until the window frees a place.
     return TooManyRequests(message, retry_after=max(1, math.ceil(reset_time - time.time())))
@@ -167,7 +180,12 @@ def rate_limited(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P,
         @functools.wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             limiter: RequestLimiter = current_app.extensions[name]
-            await limiter.hit()
+            try:
+                await limiter.hit()
+            except TooManyRequests as exc:
+                raise UnreadBodyTooManyRequests(
+                    exc.description, retry_after=exc.retry_after
+                ) from None
             return await view(*args, **kwargs)
 
         return wrapper

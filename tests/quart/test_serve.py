@@ -68,3 +68,39 @@ def test_serve_runs_the_tortoise_app_under_hypercorn(tmp_path: Path, worker_clas
         rows = connection.execute("SELECT id, title FROM books").fetchall()
     assert rows == [(created.json()["id"], book_fields()["title"])]
     assert not from_environment.exists()
+
+
+#: Registrations per client address and minute (``Settings.register_limit``'s default).
+REGISTER_LIMIT = 10
+
+
+def test_a_registration_refused_before_its_body_is_read_closes_the_connection(
+    tmp_path: Path,
+) -> None:
+    # The registration limit is counted before the body is read; Hypercorn then closes the
+    # connection, and the 429 says so, so a client does not send its next request into it.
+    port = free_port(HOST)
+    argv = [sys.executable, "-m", "quart_app", "serve", "--host", HOST, "--port", str(port)]
+    env = {
+        "BOOKSTORE_DATABASE_URL": f"sqlite:///{tmp_path / 'bookstore.db'}",
+        "BOOKSTORE_SECRET_KEY": "quart-serve-test",
+        "BOOKSTORE_PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+    }
+    with (
+        running(argv, port=port, env=env, cwd=tmp_path, log_path=tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.base_url, trust_env=False) as client,
+    ):
+        for n in range(REGISTER_LIMIT):
+            created = client.post(
+                "/auth/register", json={"username": f"user_{n}", "password": "password1"}
+            )
+            assert created.status_code == 201
+            assert "Connection" not in created.headers
+        refused = client.post(
+            "/auth/register", json={"username": "user_late", "password": "password1"}
+        )
+        assert refused.status_code == 429
+        assert refused.headers["Connection"] == "close"
+        assert int(refused.headers["Retry-After"]) >= 1
+        # The next request goes on a new connection and is answered.
+        assert client.get("/health").status_code == 200

@@ -37,6 +37,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.checker.sdists import download_sdist
+
 pytestmark = pytest.mark.live
 
 PYTHON = sys.executable
@@ -75,24 +77,7 @@ def _run(*argv: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess
 def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Flask sdist of the installed version, downloaded; returns the archive."""
     base = tmp_path_factory.mktemp("sdist")
-    version = importlib.metadata.version("flask")
-    download = _run(
-        PYTHON,
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--no-deps",
-        "--no-binary",
-        ":all:",
-        f"flask=={version}",
-        "-d",
-        str(base),
-        cwd=base,
-    )
-    assert download.returncode == 0, download.stderr
-    (archive,) = base.glob("flask-*.tar.gz")
-    return archive
+    return download_sdist("flask", importlib.metadata.version("flask"), base)
 
 
 def _example(archive: Path, name: str, base: Path) -> Path:
@@ -120,6 +105,14 @@ def flaskr(sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "none remain." in fixed.stdout, fixed.stdout
     return project
+
+
+def _own_tests(project: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run the project's own tests with pytest, failing the run when any view raised."""
+    (tmp_path / "no_server_errors.py").write_text(PLUGIN)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    argv = ["-p", "no_server_errors", "-p", "no:cacheprovider", "-q", "-rfE", "--timeout=60"]
+    return _run(PYTHON, "-m", "pytest", *argv, cwd=project, env=env)
 
 
 def test_nothing_is_left_to_report(flaskr: Path) -> None:
@@ -167,22 +160,7 @@ def test_comments_and_blank_lines_survive(flaskr: Path) -> None:
 
 
 def test_the_apps_tests_pass_on_quart(flaskr: Path, tmp_path: Path) -> None:
-    (tmp_path / "no_server_errors.py").write_text(PLUGIN)
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    tests = _run(
-        PYTHON,
-        "-m",
-        "pytest",
-        "-p",
-        "no_server_errors",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-rfE",
-        "--timeout=60",
-        cwd=flaskr,
-        env=env,
-    )
+    tests = _own_tests(flaskr, tmp_path)
     out = tests.stdout
     assert "UNHANDLED IN A VIEW" not in out, out
     assert tests.returncode == 0 and "24 passed" in out, out
@@ -195,20 +173,7 @@ def test_the_javascript_example_converts_and_passes_its_tests(sdist: Path, tmp_p
     assert fixed.returncode == 0 and "none remain." in fixed.stdout, fixed.stdout
     views = (project / "js_example" / "views.py").read_text()
     assert 'a = (await request.form).get("a", 0, type=float)' in views
-    (tmp_path / "no_server_errors.py").write_text(PLUGIN)
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    tests = _run(
-        PYTHON,
-        "-m",
-        "pytest",
-        "-p",
-        "no_server_errors",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        cwd=project,
-        env=env,
-    )
+    tests = _own_tests(project, tmp_path)
     assert "UNHANDLED IN A VIEW" not in tests.stdout, tests.stdout
     assert tests.returncode == 0 and "8 passed" in tests.stdout, tests.stdout
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.checker.sdists import download_sdist
+
 pytestmark = pytest.mark.live
 
 PYTHON = sys.executable
@@ -36,22 +38,7 @@ def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(("name", "version"), APPS, ids=[name for name, _ in APPS])
 def test_public_app_converts(name: str, version: str, tmp_path: Path) -> None:
-    download = _run(
-        PYTHON,
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--no-deps",
-        "--no-binary",
-        ":all:",
-        f"{name}=={version}",
-        "-d",
-        str(tmp_path),
-        cwd=tmp_path,
-    )
-    assert download.returncode == 0, download.stderr
-    (archive,) = tmp_path.glob("*.tar.gz")
+    archive = download_sdist(name, version, tmp_path)
     with tarfile.open(archive) as tar:
         tar.extractall(tmp_path, filter="data")
     (project,) = [p for p in tmp_path.iterdir() if p.is_dir()]

@@ -1182,7 +1182,6 @@ def test_closed_connection_message(project: Path) -> None:
     # aiosqlite's error and message for a connection's call; sqlite3 is no longer used.
     assert outcome.texts["tests/test_db.py"] == textwrap.dedent(
         """\
-
         import pytest
         from pkg.db import get_db
 

@@ -22,7 +22,6 @@ fixes wrote.
 from __future__ import annotations
 
 import ast
-import difflib
 import importlib.metadata
 import json
 import os
@@ -38,6 +37,7 @@ import httpx
 import pytest
 
 from tests.checker.sdists import download_sdist
+from tests.checker.survival import lost_lines
 
 pytestmark = pytest.mark.live
 
@@ -148,14 +148,9 @@ def test_comments_and_blank_lines_survive(flaskr: Path) -> None:
     changed = 0
     for before_path in originals.rglob("*.py"):
         after_path = flaskr / before_path.relative_to(originals)
-        before = before_path.read_text().splitlines()
-        after = after_path.read_text().splitlines()
+        before, after = before_path.read_text(), after_path.read_text()
         changed += before != after
-        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-        kept = {b.a + i for b in matcher.get_matching_blocks() for i in range(b.size)}
-        for number, line in enumerate(before):
-            if not line.strip() or line.lstrip().startswith("#"):
-                assert number in kept, f"{before_path.name}:{number + 1}: {line!r} lost"
+        assert lost_lines(before, after) == [], before_path.name
     assert changed == 9  # the four modules of flaskr and the five test files
 
 

@@ -9,8 +9,6 @@ comment and blank line of the original survives outside the edits.
 
 from __future__ import annotations
 
-import ast
-import difflib
 import os
 import sqlite3
 import subprocess
@@ -20,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from legacy_flask.seed import sample_books
+from tests.checker.survival import lost_lines
+from tests.checker.survival import removed_lines
 from tests.contract.live import LEGACY_FLASK
 from tests.contract.live import converted_copy
 
@@ -76,50 +76,18 @@ def test_no_import_is_left_unused(converted: Path) -> None:
     assert done.returncode == 0, done.stdout
 
 
-def _removed_lines(before: str, after: str) -> set[int]:
-    """Return the 0-based lines of top-level statements the fixes removed (a dead handler,
-    an import left unused), with the blank lines that followed them."""
-    kept_names = {getattr(stmt, "name", None) for stmt in ast.parse(after).body} | {
-        line.strip() for line in after.splitlines()
-    }
-    lines = before.splitlines()
-    out: set[int] = set()
-    for stmt in ast.parse(before).body:
-        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
-        last = stmt.end_lineno or stmt.lineno
-        text = "\n".join(lines[first - 1 : last]).strip()
-        gone = getattr(stmt, "name", None) not in kept_names
-        if isinstance(stmt, ast.Import | ast.ImportFrom):
-            quart = text.replace("flask", "quart").replace("Flask", "Quart")
-            gone = text not in kept_names and quart not in kept_names
-        if gone:
-            out.update(range(first - 1, last))
-            while last < len(lines) and not lines[last].strip():
-                out.add(last)
-                last += 1
-    return out
-
-
 def test_comments_and_blank_lines_survive(converted: Path) -> None:
     # Every comment line and blank line of legacy_flask is kept, outside the statements the
     # fixes removed or replaced (Flask-Limiter's set-up and 429 handler, imports left unused).
     changed = 0
     removed = []
     for before_path in sorted(LEGACY_FLASK.glob("*.py")):
-        after_path = converted / "legacy_flask" / before_path.name
-        before_text, after_text = before_path.read_text(), after_path.read_text()
-        before, after = before_text.splitlines(), after_text.splitlines()
+        before = before_path.read_text()
+        after = (converted / "legacy_flask" / before_path.name).read_text()
         changed += before != after
-        exempt = _removed_lines(before_text, after_text)
-        if exempt:
+        if removed_lines(before, after):
             removed.append(before_path.name)
-        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-        kept = {b.a + i for b in matcher.get_matching_blocks() for i in range(b.size)}
-        for number, line in enumerate(before):
-            if number in exempt:
-                continue
-            if not line.strip() or line.lstrip().startswith("#"):
-                assert number in kept, f"{before_path.name}:{number + 1}: {line!r} lost"
+        assert lost_lines(before, after) == [], before_path.name
     assert changed >= 10
     # The unused REGISTER_LIMIT_MESSAGE import, the 429 handler, Flask-Limiter's set-up.
     assert removed == ["__init__.py", "errors.py", "extensions.py"]

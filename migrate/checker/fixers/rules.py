@@ -24,7 +24,6 @@ from migrate.checker.fixers import sqlite
 from migrate.checker.fixers.base import FUNCS
 from migrate.checker.fixers.base import RunInfo
 from migrate.checker.fixers.base import Source
-from migrate.checker.fixers.base import text_with_awaits
 from migrate.checker.imports import REMOVED
 from migrate.checker.imports import RENAMED
 from migrate.checker.model import Finding
@@ -316,9 +315,11 @@ def _context_in_new_loop(src: Source, stmt: ast.With, run: RunInfo) -> Fix | Non
 
     Only where the function never becomes async (a special method, a function kept
     sync or an entry point, see :mod:`.plan`), the ``with`` is its last statement
-    (nothing after it reads what the block assigns), the block starts on its own
-    line, and it neither yields nor holds a multi-line string. ``asyncio.run`` fails
-    in a thread whose event loop is running: unsafe.
+    (nothing after it reads what the block assigns), it starts its line, and the block
+    neither yields nor awaits. The block stays in place, one level deeper (string
+    literals' inner lines as they were); the calls in it that must be awaited are, in the
+    next round, inside an ``async def``. ``asyncio.run`` fails in a thread whose event
+    loop is running: unsafe.
     """
     func = src.function_of(stmt)
     if not isinstance(func, ast.FunctionDef) or func.body[-1] is not stmt:
@@ -326,31 +327,22 @@ def _context_in_new_loop(src: Source, stmt: ast.With, run: RunInfo) -> Fix | Non
     stays_sync = _is_dunder(func.name) or (src.path, func.lineno) in run.kept_defs
     if not stays_sync and (src.path, func.lineno) not in run.entry_defs:
         return None
-    body = stmt.body
-    if body[0].lineno == stmt.lineno or commands._multiline_string(body):
+    if any(
+        isinstance(n, ast.Yield | ast.YieldFrom | ast.Await) for b in stmt.body for n in ast.walk(b)
+    ):
         return None
-    if any(isinstance(n, ast.Yield | ast.YieldFrom | ast.Await) for b in body for n in ast.walk(b)):
-        return None
-    header = src.line_text(stmt.lineno)
-    indent = header[: len(header) - len(header.lstrip())]
-    if len(indent) + 1 != src.col(stmt.lineno, stmt.col_offset):
-        return None
-    head_end = body[0].lineno - 1  # the ``with`` line(s), up to its ``:``
-    last = stmt.end_lineno or stmt.lineno
-    lines = text_with_awaits(src, body, run).splitlines(keepends=True)
-    opened = "".join(lines[stmt.lineno - 1 : head_end])
-    moved = "".join(("    " + line) if line.strip() else line for line in lines[head_end:last])
-    if not moved.endswith("\n"):
-        moved += "\n"
-    new = (
-        f"{indent}async def {IN_CONTEXT}():\n"
-        + "".join(
-            "    " + line if line.strip() else line for line in opened.splitlines(True)
-        ).replace("with ", "async with ", 1)
-        + moved
-        + f"\n{indent}return asyncio.run({IN_CONTEXT}())\n"
-    )
-    edits = [Edit(stmt.lineno, 1, last + 1, 1, new), src.add_import("import asyncio", "asyncio")]
+    line, col = stmt.lineno, src.col(stmt.lineno, stmt.col_offset)
+    indent = src.line_text(line)[: col - 1]
+    if indent.strip():
+        return None  # ``x = 1; with ...``
+    end = stmt.end_lineno or line
+    tail = len(src.line_text(end)) + 1
+    edits = [
+        Edit(line, col, line, col, f"async def {IN_CONTEXT}():\n{indent}    async "),
+        *src.indent_edits(stmt),
+        Edit(end, tail, end, tail, f"\n\n{indent}return asyncio.run({IN_CONTEXT}())"),
+        src.add_import("import asyncio", "asyncio"),
+    ]
     return _fix(edits, UNSAFE, "Run the app context's block with `asyncio.run`")
 
 

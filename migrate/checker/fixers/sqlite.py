@@ -256,9 +256,7 @@ def fix_closed_message(src: Source, finding: Finding, run: RunInfo) -> Fix | Non
     for lit in literals:
         quote = (ast.get_source_segment(src.text, lit) or '"').lstrip("rbuRBU")[0]
         edits.append(src.replace(lit, f"{quote}{message}{quote}"))
-    dropped = _dropped_import(src, raises.args[0])
-    if dropped is not None:
-        edits.append(dropped)
+    edits += src.dead_imports([src.span(raises.args[0])])  # ``import sqlite3``, if its last use
     return Fix(tuple(edits), UNSAFE, CLOSED_MESSAGE)
 
 
@@ -325,24 +323,3 @@ def _is_closed_text(literal: ast.expr) -> bool:
         and bool(literal.value)
         and literal.value in SQLITE3_CLOSED
     )
-
-
-def _dropped_import(src: Source, replaced: ast.expr) -> Edit | None:
-    """Remove ``import sqlite3`` when the replaced type was its last use in the file."""
-    gone = {id(n) for n in ast.walk(replaced)}
-    uses = [
-        n
-        for n in ast.walk(src.tree)
-        if isinstance(n, ast.Name) and n.id == "sqlite3" and id(n) not in gone
-    ]
-    if uses:
-        return None
-    for stmt in src.tree.body:
-        if (
-            isinstance(stmt, ast.Import)
-            and [(a.name, a.asname) for a in stmt.names] == [("sqlite3", None)]
-            and src.line_text(stmt.lineno).strip() == "import sqlite3"
-        ):
-            # The line alone, as ruff's F401 fix removes it: blank lines around it stay.
-            return Edit(stmt.lineno, 1, stmt.lineno + 1, 1, "")
-    return None
